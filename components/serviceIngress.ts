@@ -1,0 +1,68 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+
+/** How an Ingress gets its certificate: issued by a cert-manager ClusterIssuer, or an existing TLS Secret. */
+export type IngressTls =
+    | { readonly clusterIssuer: string }
+    | { readonly secretName: string };
+
+/** One path of the host, served by one Service. */
+export interface IngressRoute {
+    /** Path prefix, e.g. `/cart-service`. */
+    readonly path: string;
+    readonly serviceName: string;
+    readonly servicePort: number;
+}
+
+export interface ServiceIngressArgs {
+    readonly namespace: pulumi.Input<string>;
+    /** Public DNS name, e.g. `pr-123.shop.pilab.hu`. */
+    readonly host: string;
+    readonly routes: readonly IngressRoute[];
+    readonly tls: IngressTls;
+    /** IngressClass that serves it. @default "nginx" */
+    readonly ingressClassName?: string;
+}
+
+/** The TLS Secret cert-manager writes for `host` when no existing one is named. */
+export function tlsSecretNameFor(host: string): string {
+    return `${host.replace(/\./g, "-")}-tls`;
+}
+
+/** An HTTPS Ingress for one host routing a path prefix per Service. */
+export class ServiceIngress extends pulumi.ComponentResource {
+    public readonly ingress: k8s.networking.v1.Ingress;
+    /** `https://<host>`. */
+    public readonly url: string;
+
+    constructor(name: string, args: ServiceIngressArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("rollout-stacks:ingress:ServiceIngress", name, {}, opts);
+        if (args.routes.length === 0) {
+            throw new pulumi.ResourceError(`routes is empty for host ${args.host}; give at least one path and Service`, this);
+        }
+        const issued = "clusterIssuer" in args.tls;
+        this.ingress = new k8s.networking.v1.Ingress(`${name}-ingress`, {
+            metadata: {
+                name: "web",
+                namespace: args.namespace,
+                annotations: issued ? { "cert-manager.io/cluster-issuer": args.tls.clusterIssuer } : {},
+            },
+            spec: {
+                ingressClassName: args.ingressClassName ?? "nginx",
+                tls: [{ hosts: [args.host], secretName: issued ? tlsSecretNameFor(args.host) : args.tls.secretName }],
+                rules: [{
+                    host: args.host,
+                    http: {
+                        paths: args.routes.map((route) => ({
+                            path: route.path,
+                            pathType: "Prefix",
+                            backend: { service: { name: route.serviceName, port: { number: route.servicePort } } },
+                        })),
+                    },
+                }],
+            },
+        }, { parent: this });
+        this.url = `https://${args.host}`;
+        this.registerOutputs({ url: this.url });
+    }
+}

@@ -1,0 +1,71 @@
+import { z } from "zod";
+import { isImageRepository, isImageTag, parseImageReference } from "../lib/imageRef";
+import { isQuantity } from "../lib/quantity";
+import { rfc3339UtcProblem } from "../lib/timestamp";
+
+/** Schemas for the scalar values the config contract is made of; each message says what is expected. */
+
+const DNS_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_SUBDOMAIN_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** A DNS-1035 label: names Services and Deployments. */
+export const dnsLabel = z.string().max(63, { error: "expected at most 63 characters (a DNS label)" })
+    .regex(DNS_LABEL, { error: "expected a DNS label: lowercase letters, digits and '-', starting with a letter" });
+
+/** A DNS-1123 subdomain: names Secrets and ClusterIssuers. */
+export const dnsSubdomain = z.string().max(253)
+    .refine((v) => v.split(".").every((label) => DNS_SUBDOMAIN_LABEL.test(label) && label.length <= 63), {
+        error: "expected a DNS subdomain: lowercase letters, digits, '-' and '.'",
+    });
+
+/** A fully qualified DNS name with at least two labels, e.g. `shop.pilab.hu`. */
+export const dnsName = z.string()
+    .refine((v) => v.length <= 253 && v.includes(".") && v.split(".").every((l) => l.length <= 63 && DNS_SUBDOMAIN_LABEL.test(l)), {
+        error: "expected a lowercase DNS name with at least two labels, e.g. shop.pilab.hu",
+    });
+
+/** A Kubernetes quantity greater than zero. */
+export const quantity = z.string().refine((v) => isQuantity(v) && !v.startsWith("-") && !/^[+]?0*\.?0*[a-zA-Z]*$/.test(v), {
+    error: "expected a positive Kubernetes quantity such as 250m, 0.5, 512Mi or 2Gi",
+});
+
+/** `latest` and friends move under a stack without a config change, so a rollout could not be repeated or undone. */
+const FLOATING_TAGS = new Set(["latest"]);
+
+export const imageTag = z.string()
+    .refine(isImageTag, { error: "expected an image tag: up to 128 letters, digits, '_', '.' and '-', not starting with '.' or '-'" })
+    .refine((v) => !FLOATING_TAGS.has(v), { error: "a floating tag like 'latest' cannot be rolled out or undone; pin a version or a digest" });
+
+export const imageRepository = z.string().refine(isImageRepository, {
+    error: "expected an image repository without tag or digest, e.g. ghcr.io/acme/cart-service",
+});
+
+/** A full image reference that pins a tag or digest. */
+export const imageReference = z.string().superRefine((value, ctx) => {
+    const ref = parseImageReference(value);
+    if (ref === undefined) {
+        ctx.addIssue({ code: "custom", message: "expected an image reference such as ghcr.io/acme/cart-service:v2 or repo@sha256:<digest>" });
+    } else if (ref.tag === undefined && ref.digest === undefined) {
+        ctx.addIssue({ code: "custom", message: "the reference has no tag or digest; pin one, e.g. ghcr.io/acme/cart-service:v2" });
+    } else if (ref.digest === undefined && ref.tag !== undefined && FLOATING_TAGS.has(ref.tag)) {
+        ctx.addIssue({ code: "custom", message: "a floating tag like 'latest' cannot be rolled out or undone; pin a version or a digest" });
+    }
+});
+
+export const rfc3339Utc = z.string().superRefine((value, ctx) => {
+    const problem = rfc3339UtcProblem(value);
+    if (problem !== undefined) {
+        ctx.addIssue({
+            code: "custom",
+            message: `expected an RFC3339 UTC timestamp such as 2025-01-15T14:30:00Z, but ${problem}; ` +
+                `set one with: pulumi config set deployedAt "$(date -u +%Y-%m-%dT%H:%M:%SZ)"`,
+        });
+    }
+});
+
+export const httpPath = z.string().regex(/^\/[^\s?#]*$/, { error: "expected an absolute HTTP path such as /healthz" });
+
+export const port = z.int({ error: "expected a whole number" }).min(1, { error: "expected a port from 1 to 65535" })
+    .max(65535, { error: "expected a port from 1 to 65535" });
+
+export const positiveInt = z.int({ error: "expected a whole number" }).positive({ error: "expected a positive whole number" });

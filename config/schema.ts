@@ -1,0 +1,147 @@
+import { z } from "zod";
+import { BACKEND_KINDS, backendUrlProblem } from "../lib/backends";
+import { parseQuantity } from "../lib/quantity";
+import {
+    dnsLabel, dnsName, dnsSubdomain, httpPath, imageReference, imageRepository, imageTag, port,
+    positiveInt, quantity, rfc3339Utc,
+} from "./primitives";
+import { environmentSchema } from "./environment";
+import { platformSchema } from "./platform";
+
+const computeResources = z.strictObject({ cpu: quantity, memory: quantity });
+
+const resourceRequirements = z.strictObject({
+    requests: computeResources.default({ cpu: "50m", memory: "64Mi" }),
+    limits: computeResources.default({ cpu: "500m", memory: "256Mi" }),
+}).superRefine((value, ctx) => {
+    for (const resource of ["cpu", "memory"] as const) {
+        const request = parseQuantity(value.requests[resource]);
+        const limit = parseQuantity(value.limits[resource]);
+        if (request !== undefined && limit !== undefined && request > limit) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["requests", resource],
+                message: `the request exceeds the limit (${value.limits[resource]}); lower the request or raise limits.${resource}`,
+            });
+        }
+    }
+});
+
+export const serviceSchema = z.strictObject({
+    name: dnsLabel,
+    image: imageRepository,
+    port,
+    healthPath: httpPath.default("/healthz"),
+    replicas: z.int({ error: "expected a whole number" }).min(0).max(100).default(1),
+    resources: resourceRequirements.default({ requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "500m", memory: "256Mi" } }),
+});
+
+const servicesSchema = z.array(serviceSchema).min(1, { error: "expected at least one service" }).superRefine((services, ctx) => {
+    const seen = new Set<string>();
+    services.forEach((service, index) => {
+        if (seen.has(service.name)) {
+            ctx.addIssue({ code: "custom", path: [index, "name"], message: `the name ${service.name} is used by an earlier service; names must be unique` });
+        }
+        seen.add(service.name);
+    });
+});
+
+const quotaSchema = z.strictObject({
+    requestsCpu: quantity.default("4"),
+    requestsMemory: quantity.default("8Gi"),
+    limitsCpu: quantity.default("8"),
+    limitsMemory: quantity.default("16Gi"),
+    pods: positiveInt.default(40),
+});
+
+export const prSchema = z.strictObject({
+    number: positiveInt,
+    services: z.array(z.string()).min(1, { error: "expected at least one service name; leave pr.services out to deploy the whole catalogue" }).optional(),
+    ttlHours: z.number().positive({ error: "expected a positive number of hours" }).optional(),
+    customDomain: dnsName.optional(),
+    clusterIssuer: dnsSubdomain.default("letsencrypt"),
+    tlsSecretName: dnsSubdomain.optional(),
+    ingressClassName: dnsSubdomain.default("nginx"),
+    ingressNamespace: dnsLabel.default("ingress-nginx"),
+    quota: quotaSchema.default(quotaSchema.parse({})),
+    containerDefaults: resourceRequirements.default({ requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "500m", memory: "256Mi" } }),
+});
+
+const backendsSchema = z.strictObject(
+    Object.fromEntries(BACKEND_KINDS.map((kind) => [kind, z.string().superRefine((url, ctx) => {
+        const problem = backendUrlProblem(kind, url);
+        if (problem !== undefined) {
+            ctx.addIssue({ code: "custom", message: `expected a ${kind} connection URL, but ${problem}` });
+        }
+    }).optional()])) as Record<(typeof BACKEND_KINDS)[number], z.ZodOptional<z.ZodString>>,
+);
+
+/** The whole config contract of ../shared/DESIGN.md, keyed without the `rollout-stacks:` namespace. */
+export const stackConfigSchema = z.strictObject({
+    services: servicesSchema,
+    domain: dnsName,
+    imageTag: imageTag.optional(),
+    images: z.record(z.string(), imageReference).default({}),
+    deployedAt: rfc3339Utc.optional(),
+    active: z.boolean({ error: "expected true or false" }).default(true),
+    pr: prSchema.optional(),
+    environment: environmentSchema.optional(),
+    platform: platformSchema.optional(),
+    backends: backendsSchema.default({}),
+}).superRefine((config, ctx) => {
+    const catalogue = new Set(config.services.map((s) => s.name));
+    const known = [...catalogue].join(", ");
+    for (const name of Object.keys(config.images)) {
+        if (!catalogue.has(name)) {
+            ctx.addIssue({ code: "custom", path: ["images", name], message: `no service named ${name} in services; known: ${known}` });
+        }
+    }
+    config.pr?.services?.forEach((name, index) => {
+        if (!catalogue.has(name)) {
+            ctx.addIssue({ code: "custom", path: ["pr", "services", index], message: `no service named ${name} in services; known: ${known}` });
+        }
+    });
+    if (config.pr !== undefined) {
+        for (const key of ["environment", "platform"] as const) {
+            if (config[key] !== undefined) {
+                ctx.addIssue({
+                    code: "custom",
+                    path: [key],
+                    message: `a PR stack (rollout-stacks:pr is set) cannot also set ${key}; PR stacks run on a cluster whose platform another stack manages. Remove one of them`,
+                });
+            }
+        }
+        checkQuotaFits(config.pr, config.services, ctx);
+    }
+});
+
+export type StackConfigInput = z.input<typeof stackConfigSchema>;
+export type ParsedStackConfig = z.output<typeof stackConfigSchema>;
+export type PrConfig = z.output<typeof prSchema>;
+export type BackendUrls = z.output<typeof backendsSchema>;
+
+/** The API server would refuse pods past the quota only at rollout time; say so at preview instead. */
+function checkQuotaFits(pr: PrConfig, services: z.output<typeof servicesSchema>, ctx: z.RefinementCtx): void {
+    const selected = services.filter((s) => pr.services === undefined || pr.services.includes(s.name));
+    const checks = [
+        { key: "requestsCpu", total: (s: (typeof selected)[number]) => s.resources.requests.cpu },
+        { key: "requestsMemory", total: (s: (typeof selected)[number]) => s.resources.requests.memory },
+        { key: "limitsCpu", total: (s: (typeof selected)[number]) => s.resources.limits.cpu },
+        { key: "limitsMemory", total: (s: (typeof selected)[number]) => s.resources.limits.memory },
+    ] as const;
+    for (const { key, total } of checks) {
+        const needed = selected.reduce((sum, s) => sum + (parseQuantity(total(s)) ?? 0) * s.replicas, 0);
+        const allowed = parseQuantity(pr.quota[key]) ?? Infinity;
+        if (needed > allowed) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["pr", "quota", key],
+                message: `the quota ${pr.quota[key]} is smaller than what the services need at their replica counts; raise it or narrow pr.services`,
+            });
+        }
+    }
+    const pods = selected.reduce((sum, s) => sum + s.replicas, 0);
+    if (pods > pr.quota.pods) {
+        ctx.addIssue({ code: "custom", path: ["pr", "quota", "pods"], message: `the services need ${pods} pods; raise the quota or narrow pr.services` });
+    }
+}

@@ -1,0 +1,54 @@
+/**
+ * Connection URLs of the shared backing services (MongoDB, NATS, Redis). The URLs themselves are
+ * secrets (they may carry credentials); where they point is not, and network policies need it.
+ */
+
+export const BACKEND_KINDS = ["mongodb", "nats", "redis"] as const;
+export type BackendKind = (typeof BACKEND_KINDS)[number];
+
+/** URL schemes each backend accepts, and the port a URL without one means. */
+export const BACKEND_PROTOCOLS: Readonly<Record<BackendKind, { readonly schemes: readonly string[]; readonly defaultPort: number }>> = {
+    mongodb: { schemes: ["mongodb:", "mongodb+srv:"], defaultPort: 27017 },
+    nats: { schemes: ["nats:", "tls:"], defaultPort: 4222 },
+    redis: { schemes: ["redis:", "rediss:"], defaultPort: 6379 },
+};
+
+/** The environment variable that carries a backend's URL into the app container. */
+export const BACKEND_URL_ENV: Readonly<Record<BackendKind, string>> = {
+    mongodb: "MONGODB_URL",
+    nats: "NATS_URL",
+    redis: "REDIS_URL",
+};
+
+/** Where a backend lives, for egress policies. `namespace` is set for in-cluster Service hosts. */
+export interface BackendEndpoint {
+    readonly kind: BackendKind;
+    readonly host: string;
+    readonly port: number;
+    readonly namespace?: string;
+}
+
+/** Why `url` is no URL for `kind`, or undefined when it is one. */
+export function backendUrlProblem(kind: BackendKind, url: string): string | undefined {
+    let parsed: URL;
+    try {
+        parsed = new URL(url);
+    } catch {
+        return "it is not a URL";
+    }
+    const { schemes } = BACKEND_PROTOCOLS[kind];
+    if (!schemes.includes(parsed.protocol)) {
+        return `the scheme ${parsed.protocol} is not one of ${schemes.join(", ")}`;
+    }
+    return parsed.hostname === "" ? "it names no host" : undefined;
+}
+
+/** Host, port and (for `<svc>.<ns>.svc[.cluster.local]` hosts) namespace of a valid backend URL. */
+export function backendEndpoint(kind: BackendKind, url: string): BackendEndpoint {
+    const parsed = new URL(url);
+    const port = parsed.port === "" ? BACKEND_PROTOCOLS[kind].defaultPort : Number(parsed.port);
+    const inCluster = /^[a-z0-9-]+\.([a-z0-9-]+)\.svc(\.cluster\.local)?$/.exec(parsed.hostname);
+    return inCluster?.[1] === undefined
+        ? { kind, host: parsed.hostname, port }
+        : { kind, host: parsed.hostname, port, namespace: inCluster[1] };
+}

@@ -1,0 +1,72 @@
+/**
+ * Container image references, after the grammar of the distribution project's reference package:
+ * `[registry[:port]/]path[:tag][@digest]`. Kept apart from resource code so it is testable alone.
+ */
+
+const PATH_COMPONENT = "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*";
+const REGISTRY_LABEL = "(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])";
+const REGISTRY = `(?:${REGISTRY_LABEL}(?:\\.${REGISTRY_LABEL})*(?::[0-9]+)?)`;
+const TAG = "[\\w][\\w.-]{0,127}";
+const DIGEST = "[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}";
+
+/** A registry host is only recognised as such when it looks like a host: it has a dot or a port, or is `localhost`. */
+const REPOSITORY = `(?:${REGISTRY}/)?${PATH_COMPONENT}(?:/${PATH_COMPONENT})*`;
+
+const repositoryPattern = new RegExp(`^${REPOSITORY}$`);
+const tagPattern = new RegExp(`^${TAG}$`);
+const referencePattern = new RegExp(`^(${REPOSITORY})(?::(${TAG}))?(?:@(${DIGEST}))?$`);
+
+/** Docker Hub and most registries refuse repository names longer than this. */
+const MAX_NAME_LENGTH = 255;
+
+export interface ImageReference {
+    readonly repository: string;
+    readonly tag?: string;
+    readonly digest?: string;
+}
+
+/** True for a repository without tag or digest (`ghcr.io/acme/cart-service`). */
+export function isImageRepository(value: string): boolean {
+    return value.length <= MAX_NAME_LENGTH && repositoryPattern.test(value) && !hasUppercasePath(value);
+}
+
+/** True for a valid tag (`pr-123`, `v1.2.3`): 1–128 word characters, dots and dashes, not starting with either. */
+export function isImageTag(value: string): boolean {
+    return tagPattern.test(value);
+}
+
+/** Parses a full reference; undefined when no registry would accept it. */
+export function parseImageReference(value: string): ImageReference | undefined {
+    const match = referencePattern.exec(value);
+    if (!match || match[1] === undefined || !isImageRepository(match[1])) {
+        return undefined;
+    }
+    return { repository: match[1], tag: match[2], digest: match[3] };
+}
+
+/** `repository:tag`. */
+export function withTag(repository: string, tag: string): string {
+    return `${repository}:${tag}`;
+}
+
+/** The tag or digest a reference pins, for display (`v2`, `sha256:ab12…`). */
+export function pinOf(reference: ImageReference): string | undefined {
+    return reference.digest ?? reference.tag;
+}
+
+/** Path components must be lowercase; only the registry host may carry capitals. */
+function hasUppercasePath(repository: string): boolean {
+    const firstSlash = repository.indexOf("/");
+    const first = firstSlash < 0 ? repository : repository.slice(0, firstSlash);
+    const firstIsRegistry = firstSlash >= 0 && (first.includes(".") || first.includes(":") || first === "localhost");
+    const path = firstIsRegistry ? repository.slice(firstSlash + 1) : repository;
+    return path !== path.toLowerCase();
+}
+
+/**
+ * The image a service runs in a stack: the per-service override from `images` when there is one,
+ * otherwise the catalogue repository at the stack's tag.
+ */
+export function serviceImage(repository: string, tag: string, override: string | undefined): string {
+    return override ?? withTag(repository, tag);
+}

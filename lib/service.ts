@@ -1,0 +1,40 @@
+/** A service of the catalogue, as the `services` config key describes it. */
+export interface ServiceSpec {
+    /** DNS-1035 label; names the Deployment, Service and Ingress path. */
+    readonly name: string;
+    /** Repository without tag or digest, e.g. `ghcr.io/acme/cart-service`. */
+    readonly image: string;
+    /** Container port the app listens on, also the Service port. */
+    readonly port: number;
+    /** HTTP path for readiness and liveness probes. */
+    readonly healthPath: string;
+    /** Replicas when the environment is active. */
+    readonly replicas: number;
+    /** Container requests and limits as Kubernetes quantities. */
+    readonly resources: ResourceRequirements;
+}
+
+export interface ComputeResources {
+    readonly cpu: string;
+    readonly memory: string;
+}
+
+export interface ResourceRequirements {
+    readonly requests: ComputeResources;
+    readonly limits: ComputeResources;
+}
+
+/** The recommended labels that identify one service's pods; also their selector. */
+export function selectorLabels(service: string): Record<string, string> {
+    return { "app.kubernetes.io/name": service };
+}
+
+/** Every label a service's objects carry. */
+export function serviceLabels(service: string, extra: Readonly<Record<string, string>> = {}): Record<string, string> {
+    return {
+        ...selectorLabels(service),
+        "app.kubernetes.io/part-of": "rollout-stacks",
+        "app.kubernetes.io/managed-by": "pulumi",
+        ...extra,
+    };
+}

@@ -1,0 +1,60 @@
+import * as pulumi from "@pulumi/pulumi";
+import { PrEnvironment } from "../components/prEnvironment";
+import { ConfigError, PrConfig, StackConfig } from "../config";
+import { serviceImage } from "../lib/imageRef";
+import { prStackName } from "../lib/naming";
+
+/** The stack outputs of a PR stack: what the bot prints and a PR comment links to. */
+export interface PrStackOutputs {
+    readonly namespace: pulumi.Output<string>;
+    readonly url: string;
+    readonly active: boolean;
+    readonly lastDeployedAt: pulumi.Output<string | null>;
+    readonly services: PrEnvironment["services"];
+}
+
+/** Turns validated config of a PR stack into its environment. */
+export function deployPrStack(config: StackConfig, pr: PrConfig, stackName: string): PrStackOutputs {
+    checkStackMatchesPr(stackName, pr.number);
+    const selected = pr.services === undefined
+        ? config.services
+        : config.services.filter((service) => pr.services?.includes(service.name));
+    const tag = config.imageTag ?? prStackName(pr.number);
+
+    const environment = new PrEnvironment(prStackName(pr.number), {
+        prNumber: pr.number,
+        domain: config.domain,
+        stackName,
+        services: selected.map((spec) => ({ spec, image: serviceImage(spec.image, tag, config.images[spec.name]) })),
+        host: pr.customDomain,
+        deployedAt: config.deployedAt,
+        active: config.active,
+        tls: pr.tlsSecretName === undefined ? { clusterIssuer: pr.clusterIssuer } : { secretName: pr.tlsSecretName },
+        ingressClassName: pr.ingressClassName,
+        ingressNamespace: pr.ingressNamespace,
+        quota: pr.quota,
+        containerDefaults: pr.containerDefaults,
+        backends: config.backends,
+        ttlHours: pr.ttlHours,
+    });
+
+    return {
+        namespace: environment.namespace,
+        url: environment.url,
+        active: environment.active,
+        lastDeployedAt: environment.lastDeployedAt,
+        services: environment.services,
+    };
+}
+
+/** A stack called `pr-12` that deploys PR 13 is a copy-paste slip that would overwrite another PR. */
+function checkStackMatchesPr(stackName: string, prNumber: number): void {
+    const match = /^pr-(\d+)$/.exec(stackName.split("/").pop() ?? stackName);
+    if (match !== null && Number(match[1]) !== prNumber) {
+        throw new ConfigError([{
+            key: "rollout-stacks:pr.number",
+            message: `the stack ${stackName} is for PR ${match[1]}; set pr.number to ${match[1]} or use the stack ${prStackName(prNumber)}`,
+            given: String(prNumber),
+        }]);
+    }
+}

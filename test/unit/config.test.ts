@@ -1,0 +1,137 @@
+import * as assert from "node:assert/strict";
+import * as pulumi from "@pulumi/pulumi";
+import { ConfigError, ConfigSource, loadConfig } from "../../config";
+import { failProgram } from "../support/program";
+import { projectDefaults } from "../support/projectConfig";
+
+/** A config source that answers as the CLI does: strings, with structured values as JSON text. */
+function source(overrides: Record<string, unknown>): ConfigSource {
+    const values: Record<string, unknown> = { ...projectDefaults(), ...overrides };
+    return (key) => {
+        const value = values[key];
+        return value === undefined ? undefined : typeof value === "string" ? value : JSON.stringify(value);
+    };
+}
+
+function problemsOf(overrides: Record<string, unknown>): string {
+    try {
+        loadConfig(source(overrides));
+    } catch (error) {
+        assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
+        return error.message;
+    }
+    assert.fail("the config was accepted");
+}
+
+function assertRejected(overrides: Record<string, unknown>, key: string, ...expected: RegExp[]): void {
+    const message = problemsOf(overrides);
+    const line = message.split("\n").find((l) => l.includes(`- ${key}:`));
+    assert.ok(line, `no problem reported for ${key} in:\n${message}`);
+    for (const pattern of expected) {
+        assert.match(line, pattern);
+    }
+}
+
+const pr = { number: 123 };
+
+describe("config", () => {
+    it("accepts a PR stack of the catalogue with defaults filled in", () => {
+        const config = loadConfig(source({ pr }));
+        assert.equal(config.active, true);
+        assert.equal(config.domain, "shop.pilab.hu");
+        assert.equal(config.services.length, 4);
+        assert.equal(config.pr?.clusterIssuer, "letsencrypt");
+        assert.deepEqual(config.images, {});
+        assert.ok(Object.isFrozen(config) && Object.isFrozen(config.services[0]));
+    });
+
+    describe("deployedAt", () => {
+        it("rejects the output of date", () => assertRejected({ pr, deployedAt: "Wed Jan 15 14:30:00 UTC 2025" },
+            "rollout-stacks:deployedAt", /RFC3339 UTC/, /given: "Wed Jan 15 14:30:00 UTC 2025"/, /date -u/));
+        it("rejects a unix timestamp", () => assertRejected({ pr, deployedAt: "1736951400" },
+            "rollout-stacks:deployedAt", /unix timestamp/, /given: "1736951400"/));
+        it("rejects a local offset", () => assertRejected({ pr, deployedAt: "2025-01-15T15:30:00+01:00" },
+            "rollout-stacks:deployedAt", /local offset/));
+        it("accepts RFC3339 UTC", () => assert.equal(loadConfig(source({ pr, deployedAt: "2025-01-15T14:30:00Z" })).deployedAt, "2025-01-15T14:30:00Z"));
+    });
+
+    describe("pr", () => {
+        for (const number of [0, -3, 1.5, "12"]) {
+            it(`rejects the PR number ${JSON.stringify(number)}`, () => assertRejected({ pr: { number } },
+                "rollout-stacks:pr.number", /positive whole number|expected/, new RegExp(`given: ${JSON.stringify(number)}`)));
+        }
+        it("requires a PR number", () => assertRejected({ pr: {} }, "rollout-stacks:pr.number", /given: nothing/));
+        it("rejects an unknown service in pr.services", () => assertRejected({ pr: { number: 1, services: ["cart-service", "basket"] } },
+            "rollout-stacks:pr.services[1]", /no service named basket/, /known: product-service, cart-service/));
+        it("rejects a misspelt key", () => assertRejected({ pr: { number: 1, servcies: ["cart-service"] } },
+            "rollout-stacks:pr.servcies", /unknown key/));
+        it("rejects pr together with environment", () => assertRejected({ pr, environment: { name: "dev" } },
+            "rollout-stacks:environment", /cannot also set environment/));
+        it("rejects pr together with platform", () => assertRejected({ pr, platform: {} },
+            "rollout-stacks:platform", /cannot also set platform/));
+        it("rejects a quota the services do not fit in", () => assertRejected({ pr: { number: 1, quota: { requestsCpu: "100m" } } },
+            "rollout-stacks:pr.quota.requestsCpu", /smaller than what the services need/));
+    });
+
+    describe("images", () => {
+        it("rejects an image tag no registry accepts", () => assertRejected({ pr, imageTag: "-pr 5" },
+            "rollout-stacks:imageTag", /expected an image tag/, /given: "-pr 5"/));
+        it("rejects the floating tag latest", () => assertRejected({ pr, imageTag: "latest" },
+            "rollout-stacks:imageTag", /floating tag/));
+        it("rejects an override that is no reference", () => assertRejected({ pr, images: { "cart-service": "Acme/Cart:v1" } },
+            "rollout-stacks:images.cart-service", /expected an image reference/));
+        it("rejects an override without tag or digest", () => assertRejected({ pr, images: { "cart-service": "acme/cart" } },
+            "rollout-stacks:images.cart-service", /no tag or digest/));
+        it("rejects an override for a service not in the catalogue", () => assertRejected({ pr, images: { basket: "acme/basket:v1" } },
+            "rollout-stacks:images.basket", /no service named basket/));
+        it("rejects a catalogue image that carries a tag", () => assertRejected({
+            pr, services: [{ name: "cart-service", image: "acme/cart:v1", port: 8080 }],
+        }, "rollout-stacks:services[0].image", /without tag or digest/));
+    });
+
+    describe("domain and services", () => {
+        for (const domain of ["not a domain", "Shop.Pilab.HU", "localhost", "shop..hu", "-shop.hu"]) {
+            it(`rejects the domain ${JSON.stringify(domain)}`, () => assertRejected({ pr, domain }, "rollout-stacks:domain", /DNS name/));
+        }
+        for (const cpu of ["lots", "1.5 Gi", "-1", "0"]) {
+            it(`rejects the quantity ${JSON.stringify(cpu)}`, () => assertRejected({
+                pr, services: [{ name: "cart-service", image: "acme/cart", port: 8080, resources: { requests: { cpu, memory: "64Mi" } } }],
+            }, "rollout-stacks:services[0].resources.requests.cpu", /Kubernetes quantity/));
+        }
+        it("rejects a request above its limit", () => assertRejected({
+            pr, services: [{ name: "cart-service", image: "acme/cart", port: 8080, resources: { requests: { cpu: "2", memory: "64Mi" }, limits: { cpu: "1", memory: "64Mi" } } }],
+        }, "rollout-stacks:services[0].resources.requests.cpu", /exceeds the limit/));
+        it("rejects two services of one name", () => assertRejected({
+            pr, services: [{ name: "cart", image: "acme/cart", port: 1 }, { name: "cart", image: "acme/cart2", port: 2 }],
+        }, "rollout-stacks:services[1].name", /unique/));
+        it("rejects a port out of range", () => assertRejected({ pr, services: [{ name: "cart", image: "acme/cart", port: 70000 }] },
+            "rollout-stacks:services[0].port", /1 to 65535/));
+        it("rejects structured config that is not JSON", () => assertRejected({ pr: "{number: 1" }, "rollout-stacks:pr", /structured config/));
+        it("rejects an active that is not a boolean", () => assertRejected({ pr, active: "yes" }, "rollout-stacks:active", /true or false/));
+        it("rejects a backend URL of the wrong scheme", () => assertRejected({ pr, backends: { redis: "http://redis:6379" } },
+            "rollout-stacks:backends.redis", /scheme http:/));
+    });
+
+    it("lists every problem at once", () => {
+        const message = problemsOf({ pr: { number: -1 }, deployedAt: "yesterday", domain: "x", imageTag: "a b" });
+        assert.match(message, /4 problems/);
+        for (const key of ["pr.number", "deployedAt", "domain", "imageTag"]) {
+            assert.match(message, new RegExp(`rollout-stacks:${key.replace(".", "\\.")}:`));
+        }
+    });
+
+    it("keeps backend URLs secret and their endpoints plain", async () => {
+        const config = loadConfig(source({ pr, backends: { mongodb: "mongodb://app:hunter2@mongo.shared.svc.cluster.local/shop" } }));
+        const mongo = config.backends.mongodb;
+        assert.ok(mongo);
+        assert.equal(await pulumi.isSecret(mongo.url), true);
+        assert.deepEqual({ ...mongo, url: undefined }, { kind: "mongodb", host: "mongo.shared.svc.cluster.local", port: 27017, namespace: "shared", url: undefined });
+    });
+
+    it("fails the program before it registers a single resource", async () => {
+        const { error, resources } = await failProgram({ config: { pr: { number: 0 }, deployedAt: "1736951400" } });
+        assert.match(error.message, /rollout-stacks:pr\.number/);
+        assert.match(error.message, /rollout-stacks:deployedAt/);
+        assert.deepEqual(resources.map((r) => r.type), ["pulumi:pulumi:Stack"]);
+    });
+});
