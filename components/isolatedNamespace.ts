@@ -21,22 +21,33 @@ export interface IsolatedNamespaceArgs {
     readonly annotations?: Readonly<Record<string, string>>;
     /** Pod Security Standard level enforced, audited and warned about. @default "restricted" */
     readonly podSecurity?: "restricted" | "baseline";
-    /** The ResourceQuota; without it the namespace has none. Load balancers and node ports are always 0. */
-    readonly quota: NamespaceQuota;
-    /** LimitRange defaults for containers that state no resources of their own. */
-    readonly containerDefaults: ResourceRequirements;
+    /** The ResourceQuota, which also allows no load balancers and node ports. @default no ResourceQuota */
+    readonly quota?: NamespaceQuota;
+    /** LimitRange defaults for containers that state no resources of their own. @default no LimitRange */
+    readonly containerDefaults?: ResourceRequirements;
     /** The ingress controller's namespace, allowed in on `ingressPorts`. @default "ingress-nginx" */
     readonly ingressNamespace?: string;
     /** Container ports the ingress controller may reach. @default none (no allowance) */
     readonly ingressPorts?: readonly number[];
     /** Backing services outside the namespace that pods may reach. @default none */
     readonly egressTo?: readonly BackendEndpoint[];
+    /** Other namespaces let in on some ports, e.g. Prometheus scraping metrics. @default none */
+    readonly allowFrom?: readonly NamespaceAllowance[];
+}
+
+/** Pods of another namespace allowed to reach this one's pods on `ports`. */
+export interface NamespaceAllowance {
+    /** Names the NetworkPolicy `allow-<name>`. */
+    readonly name: string;
+    readonly namespace: string;
+    readonly ports: readonly number[];
 }
 
 /**
- * A namespace that is safe to hand to one team or pull request: Pod Security Standard labels, a
- * quota and container defaults, and network policies that deny by default and then allow traffic
- * within the namespace, from the ingress controller, to cluster DNS and to named backing services.
+ * A namespace that is safe to hand to one team or pull request: Pod Security Standard labels,
+ * optionally a quota and container defaults, and network policies that deny by default and then
+ * allow traffic within the namespace, from the ingress controller and named namespaces, to cluster
+ * DNS and to named backing services.
  */
 export class IsolatedNamespace extends pulumi.ComponentResource {
     /** The namespace name, resolved once the Namespace exists (depend on it to order children). */
@@ -64,31 +75,35 @@ export class IsolatedNamespace extends pulumi.ComponentResource {
         this.name = this.namespace.metadata.name;
         const metadata = (policy: string) => ({ name: policy, namespace: this.name });
 
-        new k8s.core.v1.ResourceQuota(`${name}-quota`, {
-            metadata: metadata("quota"),
-            spec: {
-                hard: {
-                    "requests.cpu": args.quota.requestsCpu,
-                    "requests.memory": args.quota.requestsMemory,
-                    "limits.cpu": args.quota.limitsCpu,
-                    "limits.memory": args.quota.limitsMemory,
-                    pods: String(args.quota.pods),
-                    "services.loadbalancers": "0",
-                    "services.nodeports": "0",
+        if (args.quota !== undefined) {
+            new k8s.core.v1.ResourceQuota(`${name}-quota`, {
+                metadata: metadata("quota"),
+                spec: {
+                    hard: {
+                        "requests.cpu": args.quota.requestsCpu,
+                        "requests.memory": args.quota.requestsMemory,
+                        "limits.cpu": args.quota.limitsCpu,
+                        "limits.memory": args.quota.limitsMemory,
+                        pods: String(args.quota.pods),
+                        "services.loadbalancers": "0",
+                        "services.nodeports": "0",
+                    },
                 },
-            },
-        }, parent);
+            }, parent);
+        }
 
-        new k8s.core.v1.LimitRange(`${name}-limits`, {
-            metadata: metadata("container-defaults"),
-            spec: {
-                limits: [{
-                    type: "Container",
-                    defaultRequest: { ...args.containerDefaults.requests },
-                    default: { ...args.containerDefaults.limits },
-                }],
-            },
-        }, parent);
+        if (args.containerDefaults !== undefined) {
+            new k8s.core.v1.LimitRange(`${name}-limits`, {
+                metadata: metadata("container-defaults"),
+                spec: {
+                    limits: [{
+                        type: "Container",
+                        defaultRequest: { ...args.containerDefaults.requests },
+                        default: { ...args.containerDefaults.limits },
+                    }],
+                },
+            }, parent);
+        }
 
         new k8s.networking.v1.NetworkPolicy(`${name}-default-deny`, {
             metadata: metadata("default-deny"),
@@ -130,6 +145,20 @@ export class IsolatedNamespace extends pulumi.ComponentResource {
                     ingress: [{
                         from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": args.ingressNamespace ?? "ingress-nginx" } } }],
                         ports: [...new Set(ingressPorts)].map((port) => ({ protocol: "TCP", port })),
+                    }],
+                },
+            }, parent);
+        }
+
+        for (const allowance of args.allowFrom ?? []) {
+            new k8s.networking.v1.NetworkPolicy(`${name}-allow-${allowance.name}`, {
+                metadata: metadata(`allow-${allowance.name}`),
+                spec: {
+                    podSelector: {},
+                    policyTypes: ["Ingress"],
+                    ingress: [{
+                        from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": allowance.namespace } } }],
+                        ports: [...new Set(allowance.ports)].map((port) => ({ protocol: "TCP", port })),
                     }],
                 },
             }, parent);

@@ -15,6 +15,8 @@ export interface IngressRoute {
 }
 
 export interface ServiceIngressArgs {
+    /** Name of the Ingress object. @default "web" */
+    readonly name?: string;
     readonly namespace: pulumi.Input<string>;
     /** Public DNS name, e.g. `pr-123.shop.pilab.hu`. */
     readonly host: string;
@@ -43,9 +45,15 @@ export class ServiceIngress extends pulumi.ComponentResource {
         const issued = "clusterIssuer" in args.tls;
         this.ingress = new k8s.networking.v1.Ingress(`${name}-ingress`, {
             metadata: {
-                name: "web",
+                name: args.name ?? "web",
                 namespace: args.namespace,
-                annotations: issued ? { "cert-manager.io/cluster-issuer": args.tls.clusterIssuer } : {},
+                annotations: {
+                    // The load-balancer address is the ingress controller's to publish and the URL
+                    // does not depend on it; waiting for it would hold every up for the provider's
+                    // 10-minute timeout on a cluster without a controller (a fresh or local one).
+                    "pulumi.com/skipAwait": "true",
+                    ...(issued ? { "cert-manager.io/cluster-issuer": args.tls.clusterIssuer } : {}),
+                },
             },
             spec: {
                 ingressClassName: args.ingressClassName ?? "nginx",

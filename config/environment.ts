@@ -1,7 +1,251 @@
 import { z } from "zod";
-import { dnsLabel } from "./primitives";
+import { ANALYSIS_TEMPLATE_NAMES, CanaryStep, goDurationSeconds, pauseDurationSeconds } from "../lib/rolloutStrategy";
+import { dnsLabel, dnsName, dnsSubdomain } from "./primitives";
 
-/** `environment`: makes the stack a long-lived environment. Filled in by the progressive-delivery work. */
-export const environmentSchema = z.strictObject({
-    name: dnsLabel,
+/**
+ * `environment`: makes the stack a long-lived environment whose services run as Argo Rollouts.
+ * Everything the Argo Rollouts controller would only reject once a Rollout is applied (or, worse,
+ * accept and then act on surprisingly) is rejected here, at preview, with its full key.
+ */
+
+type OneOf<S extends Record<string, z.ZodType>> = { [K in keyof S]: { readonly [P in K]: z.output<S[K]> } }[keyof S];
+
+/**
+ * A choice that carries data, written as an object with exactly one of the keys of `shape`
+ * (`{ canary: {...} }` or `{ blueGreen: {...} }`). Parsed as one strict object so a problem inside
+ * the chosen key is reported at its own full key, not as "no option matched".
+ */
+function exactlyOneOf<S extends Record<string, z.ZodType>>(shape: S) {
+    const keys = Object.keys(shape);
+    const choices = keys.join(", ");
+    const optional = Object.fromEntries(keys.map((key) => [key, shape[key]!.optional()])) as { [K in keyof S]: z.ZodOptional<S[K]> };
+    const givenKeys = (value: object) => keys.filter((key) => (value as Record<string, unknown>)[key] !== undefined);
+    return z.strictObject(optional)
+        .superRefine((value, ctx) => {
+            const given = givenKeys(value);
+            if (given.length !== 1) {
+                ctx.addIssue({
+                    code: "custom",
+                    message: given.length === 0 ? `expected one of ${choices}` : `expected exactly one of ${choices}, but ${given.join(" and ")} are set`,
+                });
+            }
+        })
+        .transform((value): OneOf<S> => {
+            const [key] = givenKeys(value);
+            return (key === undefined ? z.NEVER : { [key]: (value as Record<string, unknown>)[key] }) as OneOf<S>;
+        });
+}
+
+const wholeNumber = (min: number, expected: string) => z.int({ error: `expected a whole number: ${expected}` })
+    .min(min, { error: `expected ${expected}` });
+
+const weight = z.int({ error: "expected a whole-number weight from 0 to 100" })
+    .min(0, { error: "expected a weight from 0 to 100 (percent of the service on the canary)" })
+    .max(100, { error: "expected a weight from 0 to 100 (percent of the service on the canary)" });
+
+const intOrPercent = z.union([z.number(), z.string()], { error: "expected a whole number of pods or a percentage such as 25%" })
+    .refine((value) => typeof value === "number" ? Number.isInteger(value) && value >= 0 : /^\d+%$/.test(value), {
+        error: "expected a whole number of pods or a percentage such as 25%",
+    });
+
+const DURATION_EXAMPLES = "such as 30s, 2m, 1h or a whole number of seconds";
+
+/** A pause as the controller reads it: whole seconds, at least one (a shorter pause does not pause). */
+const pauseDuration = z.union([z.number(), z.string()], { error: `expected a duration ${DURATION_EXAMPLES}` })
+    .superRefine((value, ctx) => {
+        const seconds = pauseDurationSeconds(value);
+        if (seconds === undefined) {
+            ctx.addIssue({ code: "custom", message: `expected a duration ${DURATION_EXAMPLES}` });
+        } else if (!Number.isInteger(seconds) || seconds < 1) {
+            ctx.addIssue({ code: "custom", message: "the controller counts pauses in whole seconds, at least 1s; leave duration out to pause until promoted" });
+        }
+    });
+
+/** A Go duration, as analysis intervals and delays take it (a bare number is not one). */
+const goDuration = (minSeconds: number) => z.string({ error: "expected a duration with a unit, such as 30s, 1m or 1m30s" })
+    .superRefine((value, ctx) => {
+        const seconds = goDurationSeconds(value);
+        if (seconds === undefined) {
+            ctx.addIssue({ code: "custom", message: "expected a duration with a unit, such as 30s, 1m or 1m30s" });
+        } else if (seconds < minSeconds) {
+            ctx.addIssue({ code: "custom", message: `expected at least ${minSeconds}s` });
+        }
+    });
+
+const analysisTemplateName = z.enum(ANALYSIS_TEMPLATE_NAMES, {
+    error: (issue) => `no AnalysisTemplate named ${JSON.stringify(issue.input)}; the environment has ${ANALYSIS_TEMPLATE_NAMES.join(" and ")}`,
 });
+
+const analysisRef = z.strictObject({
+    templates: z.array(analysisTemplateName).min(1, { error: `expected at least one template: ${ANALYSIS_TEMPLATE_NAMES.join(" or ")}` }),
+});
+
+const canaryStep = exactlyOneOf({
+    setWeight: weight,
+    pause: z.strictObject({ duration: pauseDuration.optional() }),
+    analysis: analysisRef,
+    setCanaryScale: exactlyOneOf({
+        replicas: wholeNumber(0, "0 or more replicas"),
+        weight,
+        matchTrafficWeight: z.literal(true, { error: "expected true; to size the canary otherwise give replicas or weight instead" }),
+    }),
+});
+
+const canarySchema = z.strictObject({
+    steps: z.array(canaryStep).min(1, { error: "expected at least one step, e.g. - setWeight: 20" }),
+    maxSurge: intOrPercent.default("25%"),
+    maxUnavailable: intOrPercent.default(0),
+    scaleDownDelaySeconds: wholeNumber(0, "0 or more seconds").optional(),
+    abortScaleDownDelaySeconds: wholeNumber(0, "0 or more seconds").optional(),
+    dynamicStableScale: z.boolean({ error: "expected true or false" }).default(false),
+    trafficRouting: exactlyOneOf({
+        nginx: z.strictObject({
+            additionalIngressAnnotations: z.record(z.string(), z.string({ error: "expected a string" })).optional(),
+        }),
+    }).optional(),
+}).superRefine((canary, ctx) => {
+    checkWeightsDoNotDecrease(canary.steps, ctx);
+    const routed = canary.trafficRouting !== undefined;
+    const needsRouting = (path: PropertyKey[], what: string) => ctx.addIssue({
+        code: "custom",
+        path,
+        message: `${what} needs trafficRouting (the controller refuses it with replica-ratio splitting); set trafficRouting.nginx or remove it`,
+    });
+    if (!routed && canary.scaleDownDelaySeconds !== undefined) {
+        needsRouting(["scaleDownDelaySeconds"], "scaleDownDelaySeconds");
+    }
+    if (!routed && canary.dynamicStableScale) {
+        needsRouting(["dynamicStableScale"], "dynamicStableScale");
+    }
+    if (canary.dynamicStableScale && canary.scaleDownDelaySeconds !== undefined) {
+        ctx.addIssue({ code: "custom", path: ["dynamicStableScale"], message: "dynamicStableScale cannot be combined with scaleDownDelaySeconds; remove one of them" });
+    }
+    if (!routed) {
+        canary.steps.forEach((step, index) => {
+            if (isStep(step) && "setCanaryScale" in step) {
+                needsRouting(["steps", index, "setCanaryScale"], "setCanaryScale");
+            }
+        });
+    }
+    if (isZero(canary.maxSurge) && isZero(canary.maxUnavailable)) {
+        ctx.addIssue({ code: "custom", path: ["maxSurge"], message: "maxSurge and maxUnavailable are both 0, so no pod could ever be replaced; raise one of them" });
+    }
+});
+
+/** Steps that failed to parse reach the refinement as what was given; skip those. */
+function isStep(step: unknown): step is CanaryStep {
+    return step !== null && typeof step === "object";
+}
+
+function isZero(value: number | string): boolean {
+    return value === 0 || (typeof value === "string" && /^0+%$/.test(value));
+}
+
+/**
+ * Weights only go up: a lower weight later on would move users back to the stable version in the
+ * middle of a release. To go back, abort the rollout.
+ */
+function checkWeightsDoNotDecrease(steps: readonly CanaryStep[], ctx: z.RefinementCtx): void {
+    let highest: { weight: number; index: number } | undefined;
+    steps.forEach((step, index) => {
+        if (!isStep(step) || !("setWeight" in step) || typeof step.setWeight !== "number") {
+            return;
+        }
+        if (highest !== undefined && step.setWeight < highest.weight) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["steps", index, "setWeight"],
+                message: `the weight drops from ${highest.weight} (steps[${highest.index}]) to ${step.setWeight}; ` +
+                    "weights must not decrease (that would move users back mid-release; abort the rollout instead)",
+            });
+        }
+        if (highest === undefined || step.setWeight >= highest.weight) {
+            highest = { weight: step.setWeight, index };
+        }
+    });
+}
+
+const blueGreenSchema = z.strictObject({
+    autoPromotionEnabled: z.boolean({ error: "expected true or false" }).default(true),
+    autoPromotionSeconds: wholeNumber(1, "1 or more seconds").optional(),
+    scaleDownDelaySeconds: wholeNumber(0, "0 or more seconds").default(30),
+    previewReplicaCount: wholeNumber(1, "1 or more replicas").optional(),
+    prePromotionAnalysis: analysisRef.optional(),
+    postPromotionAnalysis: analysisRef.optional(),
+}).superRefine((blueGreen, ctx) => {
+    if (!blueGreen.autoPromotionEnabled && blueGreen.autoPromotionSeconds !== undefined) {
+        ctx.addIssue({
+            code: "custom",
+            path: ["autoPromotionSeconds"],
+            message: "the controller ignores autoPromotionSeconds while autoPromotionEnabled is false; remove one of them",
+        });
+    }
+});
+
+const strategySchema = exactlyOneOf({ canary: canarySchema, blueGreen: blueGreenSchema });
+
+const metricName = (fallback: string) => z.string()
+    .regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/, { error: "expected a Prometheus metric name such as http_requests_total" })
+    .default(fallback);
+
+const analysisSchema = z.strictObject({
+    prometheusAddress: z.url({ protocol: /^https?$/, error: "expected an http(s) URL of Prometheus, such as http://prometheus-operated.monitoring.svc:9090" })
+        .default("http://prometheus-operated.monitoring.svc:9090"),
+    successRate: z.number({ error: "expected a fraction such as 0.99" })
+        .refine((rate) => rate > 0 && rate <= 1, { error: "expected a fraction above 0 and at most 1, such as 0.99 (write 99% as 0.99)" })
+        .default(0.95),
+    latencyP99Ms: z.number({ error: "expected milliseconds such as 500" }).positive({ error: "expected a positive number of milliseconds" }).default(1000),
+    interval: goDuration(1).default("1m"),
+    count: wholeNumber(1, "1 or more measurements").default(3),
+    failureLimit: wholeNumber(0, "0 or more failed measurements").default(1),
+    initialDelay: goDuration(0).optional(),
+    requestsMetric: metricName("http_requests_total"),
+    statusLabel: z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, { error: "expected a Prometheus label name such as code" }).default("code"),
+    latencyMetric: metricName("http_request_duration_seconds"),
+}).superRefine((analysis, ctx) => {
+    if (analysis.failureLimit >= analysis.count) {
+        ctx.addIssue({
+            code: "custom",
+            path: ["failureLimit"],
+            message: `with failureLimit ${analysis.failureLimit} and count ${analysis.count} the analysis can never fail; lower failureLimit below count`,
+        });
+    }
+});
+
+const replicaCount = z.int({ error: "expected a whole number" }).min(0, { error: "expected 0 to 100 replicas" }).max(100, { error: "expected 0 to 100 replicas" });
+
+/** Namespaces that belong to the cluster or to PR stacks. */
+function isReservedNamespace(name: string): boolean {
+    return name === "default" || name.startsWith("kube-") || /^pr-\d+(-|$)/.test(name);
+}
+
+const RESTART_STRATEGIES = ["template", "restartAt"] as const;
+
+export const environmentSchema = z.strictObject({
+    /** Names the namespace, e.g. `dev`. */
+    name: dnsLabel.refine((name) => !isReservedNamespace(name), {
+        error: "the name is reserved (default and kube-* belong to the cluster, pr-<n>-* to PR stacks); choose e.g. dev or prod",
+    }),
+    // A missing strategy is reported like an empty one: zod stops at a missing object, which would
+    // hide the stack's other problems (such as setting environment on a PR stack) until it is fixed.
+    strategy: z.preprocess((value) => value ?? {}, strategySchema),
+    analysis: analysisSchema.prefault({}),
+    /** Replicas per service, overriding the catalogue. */
+    replicas: z.record(z.string(), replicaCount).default({}),
+    /** Public host; `<name>.<domain>` when unset. */
+    host: dnsName.optional(),
+    /**
+     * How `deployedAt` restarts pods. `template` writes it into the pod template, so a restart is a
+     * new revision that walks the strategy's steps (and its analysis). `restartAt` sets the Rollout's
+     * spec.restartAt: the controller replaces pods in place, a few at a time, without steps.
+     */
+    restartStrategy: z.enum(RESTART_STRATEGIES, { error: `expected ${RESTART_STRATEGIES.join(" or ")}` }).default("template"),
+    clusterIssuer: dnsSubdomain.default("letsencrypt"),
+    tlsSecretName: dnsSubdomain.optional(),
+    ingressClassName: dnsSubdomain.default("nginx"),
+    ingressNamespace: dnsLabel.default("ingress-nginx"),
+    /** Namespace of the Prometheus that scrapes the services, let in by network policy. */
+    monitoringNamespace: dnsLabel.default("monitoring"),
+});
+
+export type EnvironmentConfig = z.output<typeof environmentSchema>;

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { backendEndpoint, BackendEndpoint, BackendKind } from "../lib/backends";
+import { BACKEND_KINDS, backendEndpoint, BackendEndpoint, BackendKind } from "../lib/backends";
 import { CONFIG_NAMESPACE, ConfigError, ConfigProblem, fullKey, problemsFromIssues } from "./errors";
 import { ParsedStackConfig, stackConfigSchema } from "./schema";
 
@@ -57,12 +57,45 @@ export function loadConfig(source: ConfigSource = pulumiConfigSource()): StackCo
 
     const parsed = stackConfigSchema.safeParse(raw);
     if (!parsed.success) {
-        problems.push(...problemsFromIssues(raw, parsed.error.issues));
+        problems.push(...problemsFromIssues(withoutSecrets(raw), parsed.error.issues));
     }
     if (problems.length > 0 || !parsed.success) {
         throw new ConfigError(problems);
     }
-    return deepFreeze({ ...parsed.data, backends: secretBackends(parsed.data.backends) });
+    return deepFreeze({
+        ...parsed.data,
+        backends: secretBackends(parsed.data.backends),
+        platform: secretPlatform(parsed.data.platform),
+    });
+}
+
+/** The Grafana admin password arrives as plain config text; from here on it is a secret, in state and in outputs. */
+function secretPlatform(platform: ParsedStackConfig["platform"]): ParsedStackConfig["platform"] {
+    const password = platform?.monitoring.grafanaAdminPassword;
+    if (platform === undefined || password === undefined) {
+        return platform;
+    }
+    return { ...platform, monitoring: { ...platform.monitoring, grafanaAdminPassword: pulumi.secret(password) } };
+}
+
+/** Config values that are secrets: error messages name them but never quote them. */
+const SECRET_PATHS: readonly (readonly string[])[] = [
+    ...BACKEND_KINDS.map((kind) => ["backends", kind]),
+    ["platform", "monitoring", "grafanaAdminPassword"],
+];
+
+/** The raw config as error messages may quote it, with every secret value masked. */
+function withoutSecrets(raw: Record<string, unknown>): Record<string, unknown> {
+    const masked = structuredClone(raw);
+    for (const path of SECRET_PATHS) {
+        const parent = path.slice(0, -1).reduce<unknown>(
+            (node, part) => (node !== null && typeof node === "object" ? (node as Record<string, unknown>)[part] : undefined), masked);
+        const key = path[path.length - 1]!;
+        if (parent !== null && typeof parent === "object" && (parent as Record<string, unknown>)[key] !== undefined) {
+            (parent as Record<string, unknown>)[key] = "[secret]";
+        }
+    }
+    return masked;
 }
 
 function secretBackends(urls: ParsedStackConfig["backends"]): StackConfig["backends"] {

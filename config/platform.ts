@@ -1,4 +1,284 @@
+import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
+import { IN_CLUSTER_SERVER, projectPermits } from "../lib/argoCd";
+import { ChartSource } from "../lib/helmCharts";
+import { dnsLabel, dnsSubdomain } from "./primitives";
 
-/** `platform`: the cluster add-ons. Filled in by the platform work. */
-export const platformSchema = z.strictObject({});
+/**
+ * `platform`: the cluster add-ons under the environments. Each add-on can be turned off, pins its
+ * chart version, and takes its chart from a repository or from a path on this machine.
+ */
+
+/** The charts each add-on installs unless config says otherwise, looked up when they were last pinned. */
+export const PLATFORM_CHART_DEFAULTS = {
+    argoRollouts: { namespace: "argo-rollouts", repo: "https://argoproj.github.io/argo-helm", name: "argo-rollouts", version: "2.43.1" },
+    argoCd: { namespace: "argocd", repo: "https://argoproj.github.io/argo-helm", name: "argo-cd", version: "10.9.0" },
+    monitoring: { namespace: "monitoring", repo: "https://prometheus-community.github.io/helm-charts", name: "kube-prometheus-stack", version: "88.2.0" },
+    certManager: { namespace: "cert-manager", repo: "https://charts.jetstack.io", name: "cert-manager", version: "v1.21.2" },
+} as const;
+
+type AddOn = keyof typeof PLATFORM_CHART_DEFAULTS;
+
+const chartVersion = z.string().regex(/^v?\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/, {
+    error: "expected an exact chart version such as 2.43.1; a range or 'latest' would change the cluster without a config change",
+});
+
+const chartRepository = z.string().regex(/^(?:https?|oci):\/\/[^\s/]+(?:\/\S*)?$/, {
+    error: "expected a chart repository URL (https://... with an index.yaml, or oci://registry/path)",
+});
+
+const chartName = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { error: "expected a chart name: lowercase letters, digits and '-'" });
+
+/** `{ repo, name? }` or `{ path }`: exactly one of repo and path. */
+function chartSourceSchema(addOn: AddOn) {
+    const defaults = PLATFORM_CHART_DEFAULTS[addOn];
+    return z.strictObject({
+        repo: chartRepository.optional(),
+        name: chartName.optional(),
+        path: z.string().min(1, { error: "expected a chart directory or .tgz path" }).optional(),
+    }).superRefine((chart, ctx) => {
+        if ((chart.repo === undefined) === (chart.path === undefined)) {
+            ctx.addIssue({
+                code: "custom",
+                message: "set exactly one of chart.repo (a chart repository URL) and chart.path (a chart directory or .tgz on this machine)",
+            });
+        }
+        if (chart.path !== undefined && chart.name !== undefined) {
+            ctx.addIssue({ code: "custom", path: ["name"], message: "a local chart names itself; chart.name only goes with chart.repo" });
+        }
+    }).transform((chart): ChartSource => (chart.path === undefined
+        ? { repo: chart.repo ?? defaults.repo, name: chart.name ?? defaults.name }
+        : { path: chart.path }))
+        .default({ repo: defaults.repo, name: defaults.name });
+}
+
+/** What every add-on has: on/off, namespace, chart source and pinned version, and values laid over ours. */
+function addOnFields(addOn: AddOn) {
+    const defaults = PLATFORM_CHART_DEFAULTS[addOn];
+    return {
+        enabled: z.boolean({ error: "expected true or false" }).default(true),
+        namespace: dnsLabel.default(defaults.namespace),
+        version: chartVersion.default(defaults.version),
+        chart: chartSourceSchema(addOn),
+        values: z.record(z.string(), z.unknown(), { error: "expected a map of Helm values" }).default({}),
+    };
+}
+
+/** `external`: the add-on is installed outside this stack; the stack still manages its custom resources. */
+const installVia = z.enum(["helm", "external"], { error: "expected helm or external" }).default("helm");
+
+const argoRolloutsSchema = z.strictObject({
+    ...addOnFields("argoRollouts"),
+    installVia: z.enum(["helm", "argocd", "external"], { error: "expected helm, argocd or external" }).default("helm"),
+    dashboard: z.boolean({ error: "expected true or false" }).default(false),
+});
+
+const gitRepository = z.string().regex(/^(?:(?:https?|ssh|oci):\/\/\S+|[\w.-]+@[\w.-]+:\S+)$/, {
+    error: "expected a repository URL such as https://github.com/acme/deploy.git or git@github.com:acme/deploy.git",
+});
+
+const repoPath = z.string().min(1).refine((p) => !p.startsWith("/") && !p.split("/").includes(".."), {
+    error: "expected a path inside the repository, such as apps/shop or . for its root",
+});
+
+const serverUrl = z.string().regex(/^https:\/\/\S+$/, { error: "expected the API server's https:// URL" });
+
+const applicationSchema = z.strictObject({
+    name: dnsLabel,
+    repoURL: gitRepository,
+    path: repoPath,
+    targetRevision: z.string().min(1, { error: "expected a branch, tag or commit" }).default("HEAD"),
+    namespace: dnsLabel,
+    server: serverUrl.default(IN_CLUSTER_SERVER),
+    /** Rollouts of the application are scaled by an autoscaler, so ArgoCD leaves `/spec/replicas` alone. */
+    autoscaled: z.boolean({ error: "expected true or false" }).default(false),
+    /** Cluster-scoped kinds the application deploys besides its namespace, which its project then permits. */
+    clusterResources: z.array(z.strictObject({ group: z.string(), kind: z.string().regex(/^[A-Z][A-Za-z0-9]*$/, { error: "expected a Kind such as ClusterRole" }) }))
+        .default([]),
+});
+
+/** ArgoCD's project patterns: `*` matches anything, a leading `!` denies. */
+const projectPattern = z.string().min(1);
+
+const projectSchema = z.strictObject({
+    name: dnsLabel.default("rollout-stacks"),
+    description: z.string().default("Applications of the rollout-stacks platform"),
+    sourceRepos: z.array(projectPattern).min(1, { error: "expected at least one repository pattern; leave it out to allow just the applications' repositories" }).optional(),
+    destinations: z.array(z.strictObject({ server: z.string().min(1).default(IN_CLUSTER_SERVER), namespace: projectPattern }))
+        .min(1, { error: "expected at least one destination; leave it out to allow just the applications' namespaces" }).optional(),
+});
+
+const argoCdSchema = z.strictObject({
+    ...addOnFields("argoCd"),
+    installVia,
+    project: projectSchema.prefault({}),
+    applications: z.array(applicationSchema).default([]),
+    /** Deleting an Application deletes what it deployed; false leaves its workloads running, unmanaged. */
+    cascadeDelete: z.boolean({ error: "expected true or false" }).default(true),
+});
+
+const promIdentifier = z.string().regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/, { error: "expected a Prometheus metric name" });
+const promLabel = z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, { error: "expected a Prometheus label name" });
+
+const monitoringSchema = z.strictObject({
+    ...addOnFields("monitoring"),
+    installVia,
+    /**
+     * Read as plain config text, made a Pulumi secret by the config loader before anything uses it.
+     * The type says Input because from then on it is an Output.
+     */
+    grafanaAdminPassword: z.string().min(12, { error: "expected at least 12 characters" })
+        .transform((password): pulumi.Input<string> => password).optional(),
+    /** How the services report HTTP traffic: the dashboards and alerts query these. */
+    appMetrics: z.strictObject({
+        requests: promIdentifier.default("http_requests_total"),
+        statusLabel: promLabel.default("code"),
+        latency: promIdentifier.default("http_request_duration_seconds"),
+    }).prefault({}),
+    /** How far the canary's error ratio may exceed the stable's before the alert fires (0.01 = one point). */
+    canaryErrorMargin: z.number({ error: "expected a number between 0 and 1" }).min(0).max(1).default(0.01),
+    /** Labels on the platform's ServiceMonitors and rules, for a Prometheus that selects by label; kube-prometheus-stack's release label unless given. */
+    resourceLabels: z.record(z.string(), z.string()).optional(),
+});
+
+const email = z.string().regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, { error: "expected the e-mail address the ACME account is registered to" });
+
+const acmeSchema = z.strictObject({
+    email,
+    /** Let's Encrypt production unless given. */
+    server: z.string().regex(/^https:\/\/\S+$/, { error: "expected the ACME directory's https:// URL" }).optional(),
+    /** nginx unless given. */
+    ingressClassName: dnsSubdomain.optional(),
+});
+
+/** A ClusterIssuer: self-signed (clusters without a public DNS name) or ACME with HTTP-01. */
+export type ClusterIssuerConfig =
+    | { readonly name: string; readonly selfSigned: true }
+    | { readonly name: string; readonly acme: z.output<typeof acmeSchema> };
+
+const clusterIssuerSchema = z.strictObject({
+    name: dnsSubdomain,
+    selfSigned: z.strictObject({}).optional(),
+    acme: acmeSchema.optional(),
+}).superRefine((issuer, ctx) => {
+    if ((issuer.selfSigned === undefined) === (issuer.acme === undefined)) {
+        ctx.addIssue({ code: "custom", message: "set exactly one of selfSigned: {} and acme: { email, server, ingressClassName }" });
+    }
+}).transform((issuer): ClusterIssuerConfig => (issuer.acme === undefined
+    ? { name: issuer.name, selfSigned: true }
+    : { name: issuer.name, acme: issuer.acme }));
+
+const certManagerSchema = z.strictObject({
+    ...addOnFields("certManager"),
+    installVia,
+    clusterIssuers: z.array(clusterIssuerSchema).default([{ name: "selfsigned", selfSigned: true }]),
+});
+
+/** The Application name under which ArgoCD owns the rollouts controller when `installVia` is argocd. */
+export const ROLLOUTS_APPLICATION = "argo-rollouts";
+
+export const platformSchema = z.strictObject({
+    argoRollouts: argoRolloutsSchema.prefault({}),
+    argoCd: argoCdSchema.prefault({}),
+    monitoring: monitoringSchema.prefault({}),
+    certManager: certManagerSchema.prefault({}),
+}).superRefine((platform, ctx) => {
+    const { argoRollouts, argoCd, monitoring, certManager } = platform;
+    if (argoRollouts.enabled && argoRollouts.installVia === "argocd") {
+        if (!argoCd.enabled) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["argoRollouts", "installVia"],
+                message: "argocd needs ArgoCD; set argoCd.enabled to true, or install the controller with helm",
+            });
+        }
+        if ("path" in argoRollouts.chart) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["argoRollouts", "chart", "path"],
+                message: "ArgoCD fetches the chart itself and cannot read a path on this machine; give chart.repo, or install the controller with helm",
+            });
+        }
+    }
+    if (monitoring.enabled && monitoring.installVia === "helm" && monitoring.grafanaAdminPassword === undefined) {
+        ctx.addIssue({
+            code: "custom",
+            path: ["monitoring", "grafanaAdminPassword"],
+            message: "Grafana needs an admin password; set one as a secret with: " +
+                "pulumi config set --secret --path platform.monitoring.grafanaAdminPassword '<password>'",
+        });
+    }
+    checkApplications(argoCd, argoRollouts.enabled && argoRollouts.installVia === "argocd", ctx);
+    checkOwnership(platform, ctx);
+    checkUnique(certManager.clusterIssuers.map((issuer) => issuer.name), ["certManager", "clusterIssuers"], "ClusterIssuer", ctx);
+});
+
+export type PlatformConfig = z.output<typeof platformSchema>;
+
+/**
+ * ArgoCD refuses to sync an application whose repository or destination its project does not
+ * permit, and two applications of one name would be one object; say so at preview instead.
+ */
+function checkApplications(argoCd: z.output<typeof argoCdSchema>, rolloutsViaArgoCd: boolean, ctx: z.RefinementCtx): void {
+    const names = argoCd.applications.map((app) => app.name);
+    checkUnique(names, ["argoCd", "applications"], "application", ctx);
+    if (rolloutsViaArgoCd) {
+        const index = names.indexOf(ROLLOUTS_APPLICATION);
+        if (index >= 0) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["argoCd", "applications", index, "name"],
+                message: `${ROLLOUTS_APPLICATION} is the application that installs the rollouts controller (argoRollouts.installVia is argocd); pick another name`,
+            });
+        }
+    }
+    const { sourceRepos, destinations } = argoCd.project;
+    argoCd.applications.forEach((app, index) => {
+        if (sourceRepos !== undefined && !projectPermits(sourceRepos, app.repoURL)) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["argoCd", "applications", index, "repoURL"],
+                message: `project ${argoCd.project.name} does not permit this repository (sourceRepos: ${sourceRepos.join(", ")}); add it to argoCd.project.sourceRepos`,
+            });
+        }
+        if (destinations !== undefined && !destinations.some((d) => projectPermits([d.server], app.server) && projectPermits([d.namespace], app.namespace))) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["argoCd", "applications", index, "namespace"],
+                message: `project ${argoCd.project.name} does not permit namespace ${app.namespace} on ${app.server}; add it to argoCd.project.destinations`,
+            });
+        }
+    });
+}
+
+/**
+ * Pulumi and ArgoCD must never both own an object. An application deploying into a namespace whose
+ * objects Pulumi installs from a chart could create or prune those very objects, so that is refused.
+ */
+function checkOwnership(platform: z.output<typeof platformSchema>, ctx: z.RefinementCtx): void {
+    const pulumiOwned = new Map<string, string>();
+    for (const addOn of ["argoRollouts", "monitoring", "certManager", "argoCd"] as const) {
+        const config = platform[addOn];
+        if (config.enabled && config.installVia === "helm") {
+            pulumiOwned.set(config.namespace, `platform.${addOn}`);
+        }
+    }
+    platform.argoCd.applications.forEach((app, index) => {
+        const owner = pulumiOwned.get(app.namespace);
+        if (owner !== undefined && app.server === IN_CLUSTER_SERVER) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["argoCd", "applications", index, "namespace"],
+                message: `Pulumi installs ${owner} into namespace ${app.namespace}; an ArgoCD application there could take over or prune its objects. Deploy it to another namespace`,
+            });
+        }
+    });
+}
+
+function checkUnique(names: readonly string[], path: readonly (string | number)[], what: string, ctx: z.RefinementCtx): void {
+    names.forEach((name, index) => {
+        if (names.indexOf(name) !== index) {
+            ctx.addIssue({ code: "custom", path: [...path, index, "name"], message: `the ${what} name ${name} is used by an earlier ${what}; names must be unique` });
+        }
+    });
+}

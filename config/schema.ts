@@ -101,6 +101,17 @@ export const stackConfigSchema = z.strictObject({
             ctx.addIssue({ code: "custom", path: ["pr", "services", index], message: `no service named ${name} in services; known: ${known}` });
         }
     });
+    const certManager = config.platform?.certManager;
+    if (config.environment !== undefined && certManager?.enabled === true) {
+        const issuers = certManager.clusterIssuers.map((issuer) => issuer.name);
+        if (!issuers.includes(config.environment.clusterIssuer)) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["environment", "clusterIssuer"],
+                message: `this stack's platform creates the ClusterIssuers ${issuers.join(", ") || "(none)"}, not ${config.environment.clusterIssuer}; name one of them or add it to platform.certManager.clusterIssuers`,
+            });
+        }
+    }
     if (config.pr !== undefined) {
         for (const key of ["environment", "platform"] as const) {
             if (config[key] !== undefined) {
@@ -112,6 +123,22 @@ export const stackConfigSchema = z.strictObject({
             }
         }
         checkQuotaFits(config.pr, config.services, ctx);
+    }
+    if (config.environment !== undefined) {
+        for (const name of Object.keys(config.environment.replicas)) {
+            if (!catalogue.has(name)) {
+                ctx.addIssue({ code: "custom", path: ["environment", "replicas", name], message: `no service named ${name} in services; known: ${known}` });
+            }
+        }
+        // A PR stack falls back to the tag pr-<n>; a long-lived environment has no tag to fall back to.
+        const untagged = config.services.filter((s) => config.images[s.name] === undefined).map((s) => s.name);
+        if (config.imageTag === undefined && untagged.length > 0) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["imageTag"],
+                message: `an environment needs imageTag, or images.<service> for every service (missing for ${untagged.join(", ")})`,
+            });
+        }
     }
 });
 

@@ -2,7 +2,7 @@ import * as assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, ConfigSource, loadConfig } from "../../config";
 import { failProgram } from "../support/program";
-import { projectDefaults } from "../support/projectConfig";
+import { projectDefaults, stackFileConfig } from "../support/projectConfig";
 
 /** A config source that answers as the CLI does: strings, with structured values as JSON text. */
 function source(overrides: Record<string, unknown>): ConfigSource {
@@ -108,8 +108,18 @@ describe("config", () => {
             "rollout-stacks:services[0].port", /1 to 65535/));
         it("rejects structured config that is not JSON", () => assertRejected({ pr: "{number: 1" }, "rollout-stacks:pr", /structured config/));
         it("rejects an active that is not a boolean", () => assertRejected({ pr, active: "yes" }, "rollout-stacks:active", /true or false/));
-        it("rejects a backend URL of the wrong scheme", () => assertRejected({ pr, backends: { redis: "http://redis:6379" } },
-            "rollout-stacks:backends.redis", /scheme http:/));
+        it("rejects a backend URL of the wrong scheme without quoting it", () => {
+            assertRejected({ pr, backends: { redis: "http://app:hunter2@redis:6379" } }, "rollout-stacks:backends.redis", /scheme http:/, /given: "\[secret\]"/);
+            assert.doesNotMatch(problemsOf({ pr, backends: { redis: "http://app:hunter2@redis:6379" } }), /hunter2/);
+        });
+    });
+
+    it("rejects an environment whose ClusterIssuer its own platform does not create", () => {
+        const dev = stackFileConfig("dev") as { environment: Record<string, unknown>; platform: { monitoring: Record<string, unknown> } };
+        const platform = { ...dev.platform, monitoring: { ...dev.platform.monitoring, grafanaAdminPassword: "correct-horse-battery" } };
+        assert.doesNotThrow(() => loadConfig(source({ ...dev, platform })));
+        assertRejected({ ...dev, platform, environment: { ...dev.environment, clusterIssuer: "letsencrypt" } },
+            "rollout-stacks:environment.clusterIssuer", /creates the ClusterIssuers selfsigned, not letsencrypt/);
     });
 
     it("lists every problem at once", () => {

@@ -86,6 +86,7 @@ describe("PR stack", () => {
     it("serves pr-123.<domain> over TLS from the ClusterIssuer with a path per service", () => {
         const ingress = run.named(INGRESS, "web").inputs;
         assert.equal(ingress.metadata.annotations["cert-manager.io/cluster-issuer"], "letsencrypt");
+        assert.equal(ingress.metadata.annotations["pulumi.com/skipAwait"], "true", "an up must not wait for a load-balancer address");
         assert.deepEqual(ingress.spec.tls, [{ hosts: ["pr-123.shop.pilab.hu"], secretName: "pr-123-shop-pilab-hu-tls" }]);
         assert.equal(ingress.spec.rules[0].host, "pr-123.shop.pilab.hu");
         assert.deepEqual(ingress.spec.rules[0].http.paths.map((p: any) => [p.path, p.backend.service.name]),
@@ -164,7 +165,7 @@ describe("PR stack variations", () => {
     it("uses an existing TLS secret and a custom domain when given, without cert-manager", async () => {
         const run = await runProgram({ config: { pr: { number: 123, customDomain: "review.example.com", tlsSecretName: "wildcard-tls" } } });
         const ingress = run.named(INGRESS, "web").inputs;
-        assert.deepEqual(ingress.metadata.annotations, {});
+        assert.deepEqual(ingress.metadata.annotations, { "pulumi.com/skipAwait": "true" });
         assert.deepEqual(ingress.spec.tls, [{ hosts: ["review.example.com"], secretName: "wildcard-tls" }]);
         assert.equal(run.outputs.url, "https://review.example.com");
     });

@@ -1,0 +1,120 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { AnalysisMetricSpec, AnalysisTemplateSpec, ARGO_API_VERSION } from "../lib/argoTypes";
+import {
+    AnalysisTemplateName, goDurationSeconds, POD_TEMPLATE_HASH_ARG, POD_TEMPLATE_HASH_METRIC_LABEL, SERVICE_NAME_ARG,
+} from "../lib/rolloutStrategy";
+
+export interface AnalysisTemplatesArgs {
+    readonly namespace: pulumi.Input<string>;
+    /** Prometheus base URL the controller queries, e.g. `http://prometheus-operated.monitoring.svc:9090`. */
+    readonly prometheusAddress: string;
+    /** Lowest share of non-5xx responses that passes, a fraction such as 0.99. */
+    readonly successRate: number;
+    /** Highest p99 latency in milliseconds that passes. */
+    readonly latencyP99Ms: number;
+    /** Time between measurements, a Go duration such as `1m`; also the query's rate window (at least 1m). */
+    readonly interval: string;
+    /** Measurements per analysis. */
+    readonly count: number;
+    /** Failed measurements tolerated; one more fails the analysis and aborts the rollout. */
+    readonly failureLimit: number;
+    /** Wait before the first measurement. @default none */
+    readonly initialDelay?: string;
+    /** Counter of handled requests, labelled with the status code. @default "http_requests_total" */
+    readonly requestsMetric?: string;
+    /** Label of requestsMetric that carries the status code. @default "code" */
+    readonly statusLabel?: string;
+    /** Histogram of request durations in seconds, without `_bucket`. @default "http_request_duration_seconds" */
+    readonly latencyMetric?: string;
+}
+
+/** The metric labels of the pods one analysis measures: one service's newest ReplicaSet in the namespace. */
+function podSelector(namespace: string): string {
+    return `namespace="${namespace}", job="{{args.${SERVICE_NAME_ARG}}}", ${POD_TEMPLATE_HASH_METRIC_LABEL}="{{args.${POD_TEMPLATE_HASH_ARG}}}"`;
+}
+
+/** Prometheus needs a few scrapes inside a rate window; 1m holds four at the usual 15s. */
+function rateWindow(interval: string): string {
+    return `${Math.max(60, Math.ceil(goDurationSeconds(interval) ?? 60))}s`;
+}
+
+/**
+ * One measurement rule. A query over no requests yields NaN (`or vector(NaN)` turns "no series"
+ * into NaN too); NaN meets neither condition, so the measurement is Inconclusive and the controller
+ * pauses the rollout for a person to promote or abort, rather than passing or failing on no data.
+ */
+function metric(args: AnalysisTemplatesArgs, name: AnalysisTemplateName, query: string, success: string, failure: string): AnalysisMetricSpec {
+    return {
+        name,
+        interval: args.interval,
+        count: args.count,
+        failureLimit: args.failureLimit,
+        ...(args.initialDelay === undefined ? {} : { initialDelay: args.initialDelay }),
+        successCondition: success,
+        failureCondition: failure,
+        provider: { prometheus: { address: args.prometheusAddress, query: `(${query}) or on() vector(NaN)` } },
+    };
+}
+
+/** The specs of both templates in a namespace. */
+function analysisTemplateSpecs(args: AnalysisTemplatesArgs, namespace: string): Record<AnalysisTemplateName, AnalysisTemplateSpec> {
+    const selector = podSelector(namespace);
+    const window = rateWindow(args.interval);
+    const requests = args.requestsMetric ?? "http_requests_total";
+    const status = args.statusLabel ?? "code";
+    const latency = args.latencyMetric ?? "http_request_duration_seconds";
+    const templateArgs = [{ name: SERVICE_NAME_ARG }, { name: POD_TEMPLATE_HASH_ARG }];
+    return {
+        "success-rate": {
+            args: templateArgs,
+            metrics: [metric(args, "success-rate",
+                `sum(rate(${requests}{${selector}, ${status}!~"5.."}[${window}])) / sum(rate(${requests}{${selector}}[${window}]))`,
+                `result[0] >= ${args.successRate}`,
+                `result[0] < ${args.successRate}`)],
+        },
+        "latency-p99": {
+            args: templateArgs,
+            metrics: [metric(args, "latency-p99",
+                `histogram_quantile(0.99, sum by (le) (rate(${latency}_bucket{${selector}}[${window}]))) * 1000`,
+                `result[0] <= ${args.latencyP99Ms}`,
+                `result[0] > ${args.latencyP99Ms}`)],
+        },
+    };
+}
+
+/**
+ * The AnalysisTemplates of an environment, `success-rate` and `latency-p99`, querying Prometheus for
+ * one service (argument `service-name`, matched against the `job` label the ServiceMonitor sets) and
+ * one ReplicaSet of it (argument `pod-template-hash`), with the thresholds given here.
+ */
+export class AnalysisTemplates extends pulumi.ComponentResource {
+    /** The AnalysisTemplates by name, the name canary steps and promotions refer to them by. */
+    public readonly templates: Readonly<Record<AnalysisTemplateName, k8s.apiextensions.CustomResource>>;
+
+    constructor(name: string, args: AnalysisTemplatesArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("rollout-stacks:analysis:AnalysisTemplates", name, {}, opts);
+        if (!(args.successRate > 0 && args.successRate <= 1)) {
+            throw new pulumi.ResourceError(`successRate must be a fraction above 0 and at most 1, got ${args.successRate}; write 99% as 0.99`, this);
+        }
+        if (!(args.latencyP99Ms > 0)) {
+            throw new pulumi.ResourceError(`latencyP99Ms must be a positive number of milliseconds, got ${args.latencyP99Ms}`, this);
+        }
+        if (!Number.isInteger(args.count) || args.count < 1 || !Number.isInteger(args.failureLimit) || args.failureLimit < 0 || args.failureLimit >= args.count) {
+            throw new pulumi.ResourceError(`count (${args.count}) must be a whole number above failureLimit (${args.failureLimit}), or the analysis can never fail`, this);
+        }
+        const specs = pulumi.output(args.namespace).apply((namespace) => analysisTemplateSpecs(args, namespace));
+        const template = (templateName: AnalysisTemplateName) => new k8s.apiextensions.CustomResource(`${name}-${templateName}`, {
+            apiVersion: ARGO_API_VERSION,
+            kind: "AnalysisTemplate",
+            metadata: {
+                name: templateName,
+                namespace: args.namespace,
+                labels: { "app.kubernetes.io/part-of": "rollout-stacks", "app.kubernetes.io/managed-by": "pulumi" },
+            },
+            spec: specs.apply((all) => all[templateName]),
+        }, { parent: this });
+        this.templates = { "success-rate": template("success-rate"), "latency-p99": template("latency-p99") };
+        this.registerOutputs({ templates: this.templates });
+    }
+}

@@ -1,0 +1,126 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { chartReference, ChartSource, HelmValues, mergeValues, podSecurityLabels } from "../lib/helmCharts";
+import type { ArgoCdApplication } from "./argoCd";
+import type { ScrapeTarget } from "./monitoring";
+
+/** The Helm release name; with the chart of the same name it is also every object's name prefix. */
+export const ARGO_ROLLOUTS_RELEASE = "argo-rollouts";
+
+export interface ArgoRolloutsControllerArgs {
+    /** Namespace the controller runs in; the component creates it. */
+    readonly namespace: string;
+    /** Where the argo-rollouts chart comes from. */
+    readonly chart: ChartSource;
+    /** Exact chart version (a local chart carries its own). */
+    readonly version: string;
+    /** Run the Rollouts dashboard behind a ClusterIP Service (reach it with port-forward). @default false */
+    readonly dashboard?: boolean;
+    /** Helm values laid over the component's own. @default none */
+    readonly values?: HelmValues;
+}
+
+/**
+ * The Argo Rollouts controller, installed by Pulumi from its Helm chart with `helm.v4.Chart`.
+ *
+ * Why Chart v4 and not `helm.v3.Release`: Chart v4 renders the chart in the provider and registers
+ * every object as a Pulumi resource, so `pulumi preview` shows the CRDs, RBAC and Deployments one by
+ * one and a config diff shows what changes; CRDs and namespaces go first; dependents can wait on the
+ * Chart. A Release is one opaque object whose preview says only "update" and needs the chart at apply
+ * time. What Chart v4 gives up is Helm hooks, which the argo-rollouts chart does not use.
+ */
+export class ArgoRolloutsController extends pulumi.ComponentResource {
+    public readonly namespace: pulumi.Output<string>;
+    public readonly chart: k8s.helm.v4.Chart;
+    /** What objects using the Rollouts CRDs (Rollout, AnalysisTemplate) must wait for. */
+    public readonly readiness: pulumi.Resource[];
+
+    constructor(name: string, args: ArgoRolloutsControllerArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("rollout-stacks:platform:ArgoRolloutsController", name, {}, opts);
+        // The dashboard's pod does not meet "restricted" in every chart version; the controller does.
+        const namespace = new k8s.core.v1.Namespace(`${name}-namespace`, {
+            metadata: { name: args.namespace, labels: podSecurityLabels("baseline") },
+        }, { parent: this });
+        this.namespace = namespace.metadata.name;
+
+        this.chart = new k8s.helm.v4.Chart(`${name}-chart`, {
+            ...chartReference(args.chart, args.version),
+            name: ARGO_ROLLOUTS_RELEASE,
+            namespace: this.namespace,
+            values: argoRolloutsValues(args.dashboard ?? false, args.values ?? {}),
+        }, { parent: this, dependsOn: [namespace] });
+
+        this.readiness = [this.chart];
+        this.registerOutputs({ namespace: this.namespace });
+    }
+}
+
+/**
+ * The chart values, wherever the chart is installed from (Pulumi here, or ArgoCD): CRDs kept on
+ * uninstall (deleting them would delete every Rollout), metrics Service on, and the chart's own
+ * ServiceMonitor off because the Monitoring component owns that one.
+ */
+export function argoRolloutsValues(dashboard: boolean, overrides: HelmValues): Record<string, unknown> {
+    return mergeValues({
+        installCRDs: true,
+        keepCRDs: true,
+        controller: { metrics: { enabled: true, serviceMonitor: { enabled: false } } },
+        dashboard: { enabled: dashboard, service: { type: "ClusterIP" } },
+    }, overrides);
+}
+
+/**
+ * The metrics Service the chart creates for release `argo-rollouts`. The controller reports on
+ * Rollouts in every namespace, so their `namespace` label must win over the controller's own.
+ */
+export function argoRolloutsMetrics(namespace: string): ScrapeTarget {
+    return {
+        name: "argo-rollouts",
+        namespace,
+        selector: {
+            "app.kubernetes.io/name": "argo-rollouts",
+            "app.kubernetes.io/instance": ARGO_ROLLOUTS_RELEASE,
+            "app.kubernetes.io/component": "rollouts-controller",
+        },
+        port: "metrics",
+        honorLabels: true,
+    };
+}
+
+export interface ArgoRolloutsApplicationArgs {
+    /** Chart repository URL ArgoCD fetches from (ArgoCD cannot read a path on this machine). */
+    readonly repo: string;
+    readonly chartName: string;
+    readonly version: string;
+    readonly namespace: string;
+    /** @default false */
+    readonly dashboard?: boolean;
+    /** @default none */
+    readonly values?: HelmValues;
+}
+
+/**
+ * The controller as an ArgoCD Application instead of a Pulumi-installed chart: ArgoCD then owns
+ * every object of the chart, and Pulumi owns only the Application. `pulumi up` waits until ArgoCD
+ * reports it Healthy, so the environment's Rollouts are not created before their CRDs.
+ */
+export function argoRolloutsApplication(name: string, args: ArgoRolloutsApplicationArgs): ArgoCdApplication {
+    return {
+        name,
+        source: {
+            repoURL: args.repo,
+            chart: args.chartName,
+            targetRevision: args.version,
+            releaseName: ARGO_ROLLOUTS_RELEASE,
+            values: argoRolloutsValues(args.dashboard ?? false, args.values ?? {}),
+        },
+        destination: { namespace: args.namespace },
+        // The chart's CRDs, cluster roles and their bindings, and the namespace ArgoCD creates.
+        clusterResources: [
+            { group: "apiextensions.k8s.io", kind: "CustomResourceDefinition" },
+            { group: "rbac.authorization.k8s.io", kind: "ClusterRole" },
+            { group: "rbac.authorization.k8s.io", kind: "ClusterRoleBinding" },
+        ],
+        waitUntilHealthy: true,
+    };
+}

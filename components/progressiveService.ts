@@ -1,0 +1,238 @@
+import type { IServiceMonitor } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { ARGO_API_VERSION, RolloutSpec } from "../lib/argoTypes";
+import { canonicalQuantity } from "../lib/canonicalQuantity";
+import { clusterServiceHost } from "../lib/naming";
+import { PodTemplateArgs, securePodTemplate } from "../lib/podTemplate";
+import { RESTARTED_AT_ANNOTATION, RESTARTED_AT_PATH } from "../lib/restart";
+import {
+    DeliveryStrategy, ingressBackend, POD_TEMPLATE_HASH_LABEL, rolloutServiceNames, rolloutStrategy,
+} from "../lib/rolloutStrategy";
+import { ComputeResources, selectorLabels, serviceLabels, ServiceSpec } from "../lib/service";
+import { IngressTls, ServiceIngress } from "./serviceIngress";
+
+/**
+ * How a new `deployedAt` restarts a Rollout's pods. `template` writes it into the pod template's
+ * `kubectl.kubernetes.io/restartedAt` annotation, as for Deployments: a new revision that walks the
+ * strategy (canary steps and analysis, or blue/green promotion). `restartAt` sets the Rollout's
+ * `spec.restartAt`: the controller replaces the running pods in place, a few at a time, with no
+ * steps and no analysis.
+ */
+export type RestartStrategy = "template" | "restartAt";
+
+/** The Pulumi property path each restart strategy writes `deployedAt` to. */
+const RESTART_PATHS: Readonly<Record<RestartStrategy, string>> = { template: RESTARTED_AT_PATH, restartAt: "spec.restartAt" };
+
+/** The label that marks the one Service per service Prometheus scrapes, so no pod is scraped twice. */
+const SCRAPE_LABEL = "rollout-stacks.io/scrape";
+
+export interface ProgressiveServiceArgs extends PodTemplateArgs {
+    /** Namespace of the Rollout and everything around it. */
+    readonly namespace: pulumi.Input<string>;
+    /** Canary or blue/green, as lib/rolloutStrategy.ts describes it. */
+    readonly strategy: DeliveryStrategy;
+    /** Replica count. @default the catalogue's `replicas` */
+    readonly replicas?: number;
+    /** Where `deployedAt` goes. @default "template" (restarts walk the strategy) */
+    readonly restartStrategy?: RestartStrategy;
+    /** Keep the restart field as it was at the last update, whatever `deployedAt` says now (a paused environment). @default false */
+    readonly holdRestart?: boolean;
+    /** Old ReplicaSets kept for `kubectl argo rollouts undo` and the dashboard's history. @default 5 */
+    readonly revisionHistoryLimit?: number;
+    /** Public host; the service is served under `/<service>`. */
+    readonly host: string;
+    /** Certificate source of the Ingress. */
+    readonly tls: IngressTls;
+    /** IngressClass. @default "nginx" */
+    readonly ingressClassName?: string;
+    /** Path of the app's Prometheus metrics on its http port. @default "/metrics" */
+    readonly metricsPath?: string;
+}
+
+/** A Rollout spec as Pulumi takes it: the model's fields, with a pod template whose values may be outputs. */
+type RolloutSpecInput = Omit<RolloutSpec, "template"> & { readonly template: k8s.types.input.core.v1.PodTemplateSpec };
+
+/** The Rollout's spec as the provider reports it back (CustomResource exposes every input key as an output). */
+interface RolloutOutputs {
+    readonly spec: pulumi.Output<RolloutSpec>;
+}
+
+/**
+ * One service of the catalogue as an Argo Rollout, with the Services its strategy needs, a public
+ * Ingress under `/<service>` and a ServiceMonitor for its metrics. The Rollout and the Service
+ * clients call are named after the service, so `kubectl argo rollouts get rollout <service>` finds it.
+ *
+ * What other controllers own is left to them. The rollouts controller writes status, pause state
+ * (`spec.paused`, `status.pauseConditions`, `status.abort`) and the selectors of the stable, canary,
+ * active and preview Services; none of these is in the inputs here, and the Service selectors are
+ * ignored after creation, so `pulumi up` neither reverts a pause or an abort nor unpins a Service
+ * from its ReplicaSet. Quantities are written canonically, as the API server would, so respelling
+ * one in config is no new revision.
+ */
+export class ProgressiveService extends pulumi.ComponentResource {
+    public readonly rollout: k8s.apiextensions.CustomResource;
+    /** The Rollout's name: the service's. */
+    public readonly rolloutName: string;
+    public readonly services: Readonly<Record<string, k8s.core.v1.Service>>;
+    public readonly serviceMonitor: k8s.apiextensions.CustomResource;
+    /** `https://<host>/<service>`. */
+    public readonly url: string;
+    /** `http://<service>.<namespace>.svc.cluster.local:<port>`: what other services call. */
+    public readonly clusterUrl: pulumi.Output<string>;
+    /** In-cluster URL of the Service in front of the new revision alone (canary, or blue/green preview). */
+    public readonly previewUrl: pulumi.Output<string>;
+    /** The restart value the live Rollout carries: what a restart actually applied. */
+    public readonly restartedAt: pulumi.Output<string | null>;
+
+    constructor(name: string, args: ProgressiveServiceArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("rollout-stacks:workload:ProgressiveService", name, {}, opts);
+        const spec = canonicalResources(args.service, this);
+        const replicas = args.replicas ?? spec.replicas;
+        if (!Number.isInteger(replicas) || replicas < 0) {
+            throw new pulumi.ResourceError(`replicas must be a whole number of at least 0, got ${replicas}; pass 0 to pause the service`, this);
+        }
+        const revisionHistoryLimit = args.revisionHistoryLimit ?? 5;
+        if (!Number.isInteger(revisionHistoryLimit) || revisionHistoryLimit < 0) {
+            throw new pulumi.ResourceError(`revisionHistoryLimit must be a whole number of at least 0, got ${revisionHistoryLimit}`, this);
+        }
+        const restartStrategy = args.restartStrategy ?? "template";
+        const names = rolloutServiceNames(spec.name, args.strategy);
+        const labels = serviceLabels(spec.name, args.labels);
+        const ports = [{ name: "http", port: spec.port, targetPort: "http", protocol: "TCP" }];
+
+        const service = (role: string, serviceName: string, kind: "plain" | "controller-owned" | "headless") =>
+            new k8s.core.v1.Service(`${name}-${role}`, {
+                metadata: { name: serviceName, namespace: args.namespace, labels: kind === "headless" ? { ...labels, [SCRAPE_LABEL]: "true" } : labels },
+                spec: {
+                    type: "ClusterIP",
+                    ...(kind === "headless" ? { clusterIP: "None" } : {}),
+                    selector: selectorLabels(spec.name),
+                    ports,
+                },
+            }, {
+                parent: this,
+                // The controller adds rollouts-pod-template-hash to these selectors; a Service selector
+                // is replaced as a whole, so re-applying ours would point it at every ReplicaSet again.
+                ignoreChanges: kind === "controller-owned" ? ["spec.selector"] : [],
+            });
+        // The Service named after the service keeps one child name whatever the strategy, so that
+        // switching strategy updates it in place rather than creating a second Service of that name.
+        this.services = names.kind === "canary"
+            ? {
+                [names.root]: service("service", names.root, "plain"),
+                [names.stable]: service("stable", names.stable, "controller-owned"),
+                [names.canary]: service("canary", names.canary, "controller-owned"),
+                [names.metrics]: service("metrics", names.metrics, "headless"),
+            }
+            : {
+                [names.active]: service("service", names.active, "controller-owned"),
+                [names.preview]: service("preview", names.preview, "controller-owned"),
+                [names.metrics]: service("metrics", names.metrics, "headless"),
+            };
+        const services = Object.values(this.services);
+
+        const rolloutSpec: RolloutSpecInput = {
+            replicas,
+            revisionHistoryLimit,
+            selector: { matchLabels: selectorLabels(spec.name) },
+            template: securePodTemplate({
+                service: spec,
+                image: args.image,
+                env: args.env,
+                labels: args.labels,
+                deployedAt: restartStrategy === "template" ? args.deployedAt : undefined,
+            }),
+            strategy: rolloutStrategy(spec.name, args.strategy),
+            ...(restartStrategy === "restartAt" && args.deployedAt !== undefined ? { restartAt: args.deployedAt } : {}),
+        };
+        this.rollout = new k8s.apiextensions.CustomResource(`${name}-rollout`, {
+            apiVersion: ARGO_API_VERSION,
+            kind: "Rollout",
+            metadata: {
+                name: spec.name,
+                namespace: args.namespace,
+                labels,
+                annotations: {
+                    // `pulumi up` never waits for a Rollout, whatever the strategy. A canary walks its
+                    // steps for minutes, or until someone promotes it when a pause has no duration;
+                    // waiting would hold the stack lock through the release, so the `pulumi up` that
+                    // rolls a bad image back by config would be refused as a concurrent update, and
+                    // the provider's timeout would fail an up whose release is fine. Blue/green with
+                    // auto-promotion finishes quickly, but a readiness rule such as pulumi.com/waitFor
+                    // on status.phase reads the status before the controller has seen the new
+                    // template, so it passes on the previous revision's health and proves nothing;
+                    // with manual promotion or analysis it would hang like a canary. Explicit, so
+                    // that PULUMI_K8S_AWAIT_ALL cannot turn waiting on either.
+                    "pulumi.com/skipAwait": "true",
+                    // `kubectl argo rollouts restart` writes spec.restartAt with its own field manager;
+                    // forcing our apply takes it back instead of failing on a field-manager conflict.
+                    "pulumi.com/patchForce": "true",
+                },
+            },
+            spec: rolloutSpec,
+        }, {
+            parent: this,
+            // The controller marks a Rollout whose Services are missing as degraded; create them first.
+            dependsOn: services,
+            ignoreChanges: (args.holdRestart ?? false) ? [RESTART_PATHS[restartStrategy]] : [],
+        });
+        this.rolloutName = spec.name;
+
+        const scrapeLabels = { ...selectorLabels(spec.name), [SCRAPE_LABEL]: "true" };
+        const monitorSpec: IServiceMonitor["spec"] = {
+            // job = the service's name, which the AnalysisTemplates' queries match on.
+            jobLabel: "app.kubernetes.io/name",
+            selector: { matchLabels: scrapeLabels },
+            // Lets an analysis measure one ReplicaSet: the canary, not the stable pods beside it.
+            podTargetLabels: [POD_TEMPLATE_HASH_LABEL],
+            endpoints: [{ port: "http", path: args.metricsPath ?? "/metrics", interval: "15s" }],
+        };
+        this.serviceMonitor = new k8s.apiextensions.CustomResource(`${name}-monitor`, {
+            apiVersion: "monitoring.coreos.com/v1",
+            kind: "ServiceMonitor",
+            metadata: { name: spec.name, namespace: args.namespace, labels },
+            spec: monitorSpec,
+        }, { parent: this });
+
+        const ingress = new ServiceIngress(`${name}-ingress`, {
+            name: spec.name,
+            namespace: args.namespace,
+            host: args.host,
+            routes: [{ path: `/${spec.name}`, serviceName: ingressBackend(spec.name, args.strategy), servicePort: spec.port }],
+            tls: args.tls,
+            ingressClassName: args.ingressClassName,
+        }, { parent: this, dependsOn: services });
+        this.url = `${ingress.url}/${spec.name}`;
+
+        const clusterUrl = (serviceName: string) =>
+            pulumi.output(args.namespace).apply((ns) => `http://${clusterServiceHost(serviceName, ns)}:${spec.port}`);
+        this.clusterUrl = clusterUrl(spec.name);
+        this.previewUrl = clusterUrl(names.kind === "canary" ? names.canary : names.preview);
+        const live = (this.rollout as unknown as RolloutOutputs).spec;
+        this.restartedAt = restartStrategy === "template"
+            ? live.apply((s) => s.template?.metadata?.annotations?.[RESTARTED_AT_ANNOTATION] ?? null)
+            : live.apply((s) => s.restartAt ?? null);
+        this.registerOutputs({
+            rolloutName: this.rolloutName,
+            url: this.url,
+            clusterUrl: this.clusterUrl,
+            previewUrl: this.previewUrl,
+            restartedAt: this.restartedAt,
+        });
+    }
+}
+
+/** The service with its requests and limits spelled as the API server spells them. */
+function canonicalResources(service: ServiceSpec, parent: pulumi.Resource): ServiceSpec {
+    const canonical = (which: "requests" | "limits"): ComputeResources => {
+        const { cpu, memory } = service.resources[which];
+        const [canonicalCpu, canonicalMemory] = [canonicalQuantity(cpu), canonicalQuantity(memory)];
+        if (canonicalCpu === undefined || canonicalMemory === undefined) {
+            throw new pulumi.ResourceError(
+                `resources.${which} of ${service.name} must be Kubernetes quantities such as 250m or 512Mi, got cpu ${cpu} and memory ${memory}`, parent);
+        }
+        return { cpu: canonicalCpu, memory: canonicalMemory };
+    };
+    return { ...service, resources: { requests: canonical("requests"), limits: canonical("limits") } };
+}

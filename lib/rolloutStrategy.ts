@@ -1,0 +1,229 @@
+/**
+ * From a validated delivery strategy to the Argo Rollouts `spec.strategy` of one service, plus the
+ * small grammars the controller applies to it (durations). Pure, so it is testable without mocks.
+ */
+import { BlueGreenStrategySpec, CanaryStepSpec, CanaryStrategySpec, RolloutAnalysisSpec, RolloutStrategySpec } from "./argoTypes";
+
+/** The AnalysisTemplates every environment has (components/analysisTemplates.ts); steps may name only these. */
+export const ANALYSIS_TEMPLATE_NAMES = ["success-rate", "latency-p99"] as const;
+export type AnalysisTemplateName = (typeof ANALYSIS_TEMPLATE_NAMES)[number];
+
+/** Template arguments: the service to measure, and the pod-template hash of the ReplicaSet to measure. */
+export const SERVICE_NAME_ARG = "service-name";
+export const POD_TEMPLATE_HASH_ARG = "pod-template-hash";
+
+/** The pod label the controller puts on each ReplicaSet's pods, and its name once Prometheus scrapes it. */
+export const POD_TEMPLATE_HASH_LABEL = "rollouts-pod-template-hash";
+export const POD_TEMPLATE_HASH_METRIC_LABEL = "rollouts_pod_template_hash";
+
+/** A whole number, or a percentage such as `25%`, as maxSurge and maxUnavailable take them. */
+export type IntOrPercent = number | string;
+
+/** Seconds as a number, or Argo's duration text (`30s`, `2m`, `1h`, `90`). */
+export type PauseDuration = number | string;
+
+export interface AnalysisRef {
+    readonly templates: readonly AnalysisTemplateName[];
+}
+
+export type CanaryScale =
+    | { readonly replicas: number }
+    | { readonly weight: number }
+    | { readonly matchTrafficWeight: true };
+
+export type CanaryStep =
+    | { readonly setWeight: number }
+    | { readonly pause: { readonly duration?: PauseDuration } }
+    | { readonly analysis: AnalysisRef }
+    | { readonly setCanaryScale: CanaryScale };
+
+export interface NginxTrafficRouting {
+    /** Extra annotations on the canary Ingress the controller clones, e.g. `canary-by-header`. */
+    readonly additionalIngressAnnotations?: Readonly<Record<string, string>>;
+}
+
+export interface CanaryStrategy {
+    readonly steps: readonly CanaryStep[];
+    readonly maxSurge: IntOrPercent;
+    readonly maxUnavailable: IntOrPercent;
+    readonly scaleDownDelaySeconds?: number;
+    readonly abortScaleDownDelaySeconds?: number;
+    readonly dynamicStableScale: boolean;
+    /** Without it the split is by replica ratio, as plain Services give. */
+    readonly trafficRouting?: { readonly nginx: NginxTrafficRouting };
+}
+
+export interface BlueGreenStrategy {
+    readonly autoPromotionEnabled: boolean;
+    readonly autoPromotionSeconds?: number;
+    readonly scaleDownDelaySeconds: number;
+    readonly previewReplicaCount?: number;
+    readonly prePromotionAnalysis?: AnalysisRef;
+    readonly postPromotionAnalysis?: AnalysisRef;
+}
+
+/** The strategy of an environment's Rollouts: exactly one of the two. */
+export type DeliveryStrategy = { readonly canary: CanaryStrategy } | { readonly blueGreen: BlueGreenStrategy };
+
+export type StrategyKind = "canary" | "blueGreen";
+
+export function strategyKind(strategy: DeliveryStrategy): StrategyKind {
+    return "canary" in strategy ? "canary" : "blueGreen";
+}
+
+/** The Services of a canary Rollout. `root` selects every pod, so clients of it split by replica ratio. */
+export interface CanaryServiceNames {
+    readonly root: string;
+    readonly stable: string;
+    readonly canary: string;
+    readonly metrics: string;
+}
+
+/** The Services of a blue/green Rollout. `active` is named after the service: clients call it. */
+export interface BlueGreenServiceNames {
+    readonly active: string;
+    readonly preview: string;
+    readonly metrics: string;
+}
+
+/**
+ * The Services a Rollout works with, by role. The one named after the service is what clients call.
+ * `metrics` is headless and selects every pod, for Prometheus; the controller rewrites the
+ * selectors of stable, canary, active and preview to pin them to one ReplicaSet.
+ */
+export type RolloutServiceNames = ({ readonly kind: "canary" } & CanaryServiceNames) | ({ readonly kind: "blueGreen" } & BlueGreenServiceNames);
+
+function canaryServiceNames(service: string): CanaryServiceNames {
+    return { root: service, stable: `${service}-stable`, canary: `${service}-canary`, metrics: `${service}-metrics` };
+}
+
+function blueGreenServiceNames(service: string): BlueGreenServiceNames {
+    return { active: service, preview: `${service}-preview`, metrics: `${service}-metrics` };
+}
+
+export function rolloutServiceNames(service: string, strategy: DeliveryStrategy): RolloutServiceNames {
+    return "canary" in strategy
+        ? { kind: "canary", ...canaryServiceNames(service) }
+        : { kind: "blueGreen", ...blueGreenServiceNames(service) };
+}
+
+/**
+ * The Service the public Ingress routes to: with NGINX traffic routing the stable Service (the
+ * controller clones the Ingress onto the canary Service and weights the clone), otherwise the one
+ * named after the service.
+ */
+export function ingressBackend(service: string, strategy: DeliveryStrategy): string {
+    return "canary" in strategy && strategy.canary.trafficRouting !== undefined ? canaryServiceNames(service).stable : service;
+}
+
+/**
+ * The analysis of one service: the named templates, told which service to query and to measure the
+ * newest ReplicaSet only (the canary, or the blue/green preview), so stable pods cannot mask it.
+ */
+export function analysisFor(service: string, ref: AnalysisRef): RolloutAnalysisSpec {
+    return {
+        templates: ref.templates.map((templateName) => ({ templateName })),
+        args: [
+            { name: SERVICE_NAME_ARG, value: service },
+            { name: POD_TEMPLATE_HASH_ARG, valueFrom: { podTemplateHashValue: "Latest" } },
+        ],
+    };
+}
+
+function canaryStep(service: string, step: CanaryStep): CanaryStepSpec {
+    if ("setWeight" in step) {
+        return { setWeight: step.setWeight };
+    }
+    if ("pause" in step) {
+        return { pause: step.pause.duration === undefined ? {} : { duration: step.pause.duration } };
+    }
+    if ("analysis" in step) {
+        return { analysis: analysisFor(service, step.analysis) };
+    }
+    return { setCanaryScale: { ...step.setCanaryScale } };
+}
+
+function canarySpec(service: string, canary: CanaryStrategy): CanaryStrategySpec {
+    const names = canaryServiceNames(service);
+    const nginx = canary.trafficRouting?.nginx;
+    return {
+        stableService: names.stable,
+        canaryService: names.canary,
+        maxSurge: canary.maxSurge,
+        maxUnavailable: canary.maxUnavailable,
+        steps: canary.steps.map((step) => canaryStep(service, step)),
+        ...(canary.scaleDownDelaySeconds === undefined ? {} : { scaleDownDelaySeconds: canary.scaleDownDelaySeconds }),
+        ...(canary.abortScaleDownDelaySeconds === undefined ? {} : { abortScaleDownDelaySeconds: canary.abortScaleDownDelaySeconds }),
+        ...(canary.dynamicStableScale ? { dynamicStableScale: true } : {}),
+        // The Ingress of a service is named after it, so each Rollout clones only its own: ingress-nginx
+        // allows one canary Ingress per host and path, so Rollouts must not share a stable Ingress.
+        ...(nginx === undefined ? {} : {
+            trafficRouting: {
+                nginx: {
+                    stableIngress: service,
+                    ...(nginx.additionalIngressAnnotations === undefined ? {} : { additionalIngressAnnotations: { ...nginx.additionalIngressAnnotations } }),
+                },
+            },
+        }),
+    };
+}
+
+function blueGreenSpec(service: string, blueGreen: BlueGreenStrategy): BlueGreenStrategySpec {
+    const names = blueGreenServiceNames(service);
+    return {
+        activeService: names.active,
+        previewService: names.preview,
+        autoPromotionEnabled: blueGreen.autoPromotionEnabled,
+        scaleDownDelaySeconds: blueGreen.scaleDownDelaySeconds,
+        ...(blueGreen.autoPromotionSeconds === undefined ? {} : { autoPromotionSeconds: blueGreen.autoPromotionSeconds }),
+        ...(blueGreen.previewReplicaCount === undefined ? {} : { previewReplicaCount: blueGreen.previewReplicaCount }),
+        ...(blueGreen.prePromotionAnalysis === undefined ? {} : { prePromotionAnalysis: analysisFor(service, blueGreen.prePromotionAnalysis) }),
+        ...(blueGreen.postPromotionAnalysis === undefined ? {} : { postPromotionAnalysis: analysisFor(service, blueGreen.postPromotionAnalysis) }),
+    };
+}
+
+/** `spec.strategy` of the Rollout of `service`, with the Services of {@link rolloutServiceNames}. */
+export function rolloutStrategy(service: string, strategy: DeliveryStrategy): RolloutStrategySpec {
+    return "canary" in strategy
+        ? { canary: canarySpec(service, strategy.canary) }
+        : { blueGreen: blueGreenSpec(service, strategy.blueGreen) };
+}
+
+const GO_DURATION_UNITS: Readonly<Record<string, number>> = {
+    ns: 1e-9, us: 1e-6, "\u00b5s": 1e-6, "\u03bcs": 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600,
+};
+const GO_DURATION = /^(?:(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|\u00b5s|\u03bcs|ms|s|m|h))+$/;
+const GO_DURATION_PART = /(\d+(?:\.\d*)?|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)/g;
+
+/**
+ * Seconds of a Go duration (`time.ParseDuration`: `30s`, `1m30s`, `1.5h`), which analysis intervals
+ * and delays take; undefined for anything else, including a bare number and negative durations.
+ */
+export function goDurationSeconds(text: string): number | undefined {
+    if (text === "0") {
+        return 0;
+    }
+    if (!GO_DURATION.test(text)) {
+        return undefined;
+    }
+    let seconds = 0;
+    for (const [, amount, unit] of text.matchAll(GO_DURATION_PART)) {
+        seconds += Number(amount) * (GO_DURATION_UNITS[unit ?? ""] ?? NaN);
+    }
+    return Number.isFinite(seconds) ? seconds : undefined;
+}
+
+/** The controller keeps pause durations in an int32 of seconds. */
+const MAX_INT32 = 2 ** 31 - 1;
+
+/**
+ * Seconds of a pause duration as the controller reads it (RolloutPause.DurationSeconds): a number of
+ * seconds, digits (`"90"`), or a Go duration (`2m`). Undefined when the controller would reject it.
+ */
+export function pauseDurationSeconds(value: PauseDuration): number | undefined {
+    if (typeof value === "number") {
+        return Number.isInteger(value) && value >= 0 && value <= MAX_INT32 ? value : undefined;
+    }
+    const seconds = /^\d+$/.test(value) ? Number(value) : goDurationSeconds(value);
+    return seconds !== undefined && seconds <= MAX_INT32 ? seconds : undefined;
+}

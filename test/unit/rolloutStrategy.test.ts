@@ -1,0 +1,164 @@
+import * as assert from "node:assert/strict";
+import { Rollout } from "@kubernetes-models/argo-rollouts/argoproj.io/v1alpha1/Rollout";
+import * as fc from "fast-check";
+import { RolloutStrategySpec } from "../../lib/argoTypes";
+import {
+    CanaryStrategy, DeliveryStrategy, goDurationSeconds, ingressBackend, pauseDurationSeconds, rolloutServiceNames, rolloutStrategy,
+} from "../../lib/rolloutStrategy";
+
+const prodCanary: CanaryStrategy = {
+    steps: [
+        { setWeight: 20 },
+        { pause: { duration: "2m" } },
+        { analysis: { templates: ["success-rate"] } },
+        { setWeight: 50 },
+        { pause: { duration: "2m" } },
+        { setWeight: 100 },
+    ],
+    maxSurge: "25%",
+    maxUnavailable: 0,
+    dynamicStableScale: false,
+};
+
+const measuresCanaryOf = (service: string) => [
+    { name: "service-name", value: service },
+    { name: "pod-template-hash", valueFrom: { podTemplateHashValue: "Latest" } },
+];
+
+/** A Rollout of the strategy, as small as the schema allows, for the model to validate. */
+function rolloutOf(strategy: RolloutStrategySpec): Rollout {
+    return new Rollout({
+        metadata: { name: "cart-service" },
+        spec: {
+            selector: { matchLabels: { "app.kubernetes.io/name": "cart-service" } },
+            template: { metadata: { labels: { "app.kubernetes.io/name": "cart-service" } }, spec: { containers: [{ name: "app", image: "acme/cart:v1" }] } },
+            strategy,
+        },
+    });
+}
+
+describe("rollout strategy", () => {
+    it("turns the prod canary into stable and canary Services and exactly its steps, analysing the canary ReplicaSet", () => {
+        assert.deepEqual(rolloutStrategy("cart-service", { canary: prodCanary }), {
+            canary: {
+                stableService: "cart-service-stable",
+                canaryService: "cart-service-canary",
+                maxSurge: "25%",
+                maxUnavailable: 0,
+                steps: [
+                    { setWeight: 20 },
+                    { pause: { duration: "2m" } },
+                    { analysis: { templates: [{ templateName: "success-rate" }], args: measuresCanaryOf("cart-service") } },
+                    { setWeight: 50 },
+                    { pause: { duration: "2m" } },
+                    { setWeight: 100 },
+                ],
+            },
+        });
+    });
+
+    it("keeps a pause without duration indefinite and passes setCanaryScale through", () => {
+        const strategy = rolloutStrategy("cart-service", { canary: { ...prodCanary, steps: [{ pause: {} }, { setCanaryScale: { replicas: 2 } }] } });
+        assert.deepEqual(strategy.canary?.steps, [{ pause: {} }, { setCanaryScale: { replicas: 2 } }]);
+    });
+
+    it("turns blue/green into active and preview Services with its promotion settings and analyses", () => {
+        const strategy: DeliveryStrategy = {
+            blueGreen: {
+                autoPromotionEnabled: true,
+                autoPromotionSeconds: 60,
+                scaleDownDelaySeconds: 30,
+                previewReplicaCount: 1,
+                prePromotionAnalysis: { templates: ["success-rate", "latency-p99"] },
+            },
+        };
+        assert.deepEqual(rolloutStrategy("order-service", strategy), {
+            blueGreen: {
+                activeService: "order-service",
+                previewService: "order-service-preview",
+                autoPromotionEnabled: true,
+                autoPromotionSeconds: 60,
+                scaleDownDelaySeconds: 30,
+                previewReplicaCount: 1,
+                prePromotionAnalysis: {
+                    templates: [{ templateName: "success-rate" }, { templateName: "latency-p99" }],
+                    args: measuresCanaryOf("order-service"),
+                },
+            },
+        });
+        assert.deepEqual(rolloutServiceNames("order-service", strategy),
+            { kind: "blueGreen", active: "order-service", preview: "order-service-preview", metrics: "order-service-metrics" });
+        assert.equal(ingressBackend("order-service", strategy), "order-service");
+    });
+
+    it("splits by replica ratio unless NGINX routing is asked for, then routes through the service's own Ingress", () => {
+        const ratio = rolloutStrategy("cart-service", { canary: prodCanary });
+        assert.equal(ratio.canary?.trafficRouting, undefined);
+        assert.equal(ingressBackend("cart-service", { canary: prodCanary }), "cart-service");
+
+        const routed: DeliveryStrategy = {
+            canary: {
+                ...prodCanary,
+                scaleDownDelaySeconds: 30,
+                trafficRouting: { nginx: { additionalIngressAnnotations: { "canary-by-header": "X-Canary" } } },
+            },
+        };
+        const canary = rolloutStrategy("cart-service", routed).canary;
+        assert.deepEqual(canary?.trafficRouting, {
+            nginx: { stableIngress: "cart-service", additionalIngressAnnotations: { "canary-by-header": "X-Canary" } },
+        });
+        assert.equal(canary?.scaleDownDelaySeconds, 30);
+        assert.equal(ingressBackend("cart-service", routed), "cart-service-stable");
+    });
+
+    it("writes only what is set, so the controller's defaults apply to the rest", () => {
+        const canary = rolloutStrategy("cart-service", { canary: prodCanary }).canary ?? {};
+        for (const field of ["scaleDownDelaySeconds", "abortScaleDownDelaySeconds", "dynamicStableScale", "trafficRouting"]) {
+            assert.ok(!(field in canary), `${field} is set`);
+        }
+        const blueGreen = rolloutStrategy("cart-service", { blueGreen: { autoPromotionEnabled: false, scaleDownDelaySeconds: 30 } }).blueGreen ?? {};
+        assert.deepEqual(Object.keys(blueGreen).sort(), ["activeService", "autoPromotionEnabled", "previewService", "scaleDownDelaySeconds"]);
+    });
+
+    it("produces strategies the Argo Rollouts schema accepts", () => {
+        const strategies: DeliveryStrategy[] = [
+            { canary: prodCanary },
+            { canary: { ...prodCanary, dynamicStableScale: true, abortScaleDownDelaySeconds: 10, trafficRouting: { nginx: {} }, steps: [{ setCanaryScale: { matchTrafficWeight: true } }, { setWeight: 10 }] } },
+            { blueGreen: { autoPromotionEnabled: true, scaleDownDelaySeconds: 30, postPromotionAnalysis: { templates: ["latency-p99"] } } },
+        ];
+        for (const strategy of strategies) {
+            rolloutOf(rolloutStrategy("cart-service", strategy)).validate();
+        }
+    });
+});
+
+describe("Argo durations", () => {
+    it("reads pause durations as the controller does: seconds, digits or a Go duration", () => {
+        for (const [value, seconds] of [[45, 45], ["90", 90], ["30s", 30], ["2m", 120], ["1h", 3600], ["1h30m", 5400], ["1.5h", 5400], ["500ms", 0.5]] as const) {
+            assert.equal(pauseDurationSeconds(value), seconds, String(value));
+        }
+    });
+
+    it("rejects what the controller would refuse", () => {
+        for (const value of ["2 minutes", "1.5", "-5s", "5 s", "", "1d", "2M", -1, 1.5, 2 ** 31, `${2 ** 31}`]) {
+            assert.equal(pauseDurationSeconds(value), undefined, JSON.stringify(value));
+        }
+    });
+
+    it("reads any whole number of seconds in each spelling alike", () => {
+        fc.assert(fc.property(fc.integer({ min: 0, max: 2 ** 31 - 1 }), (n) => {
+            const h = Math.floor(n / 3600);
+            const m = Math.floor((n % 3600) / 60);
+            const s = n % 60;
+            return [n, `${n}`, `${n}s`, `${h}h${m}m${s}s`].every((spelling) => pauseDurationSeconds(spelling) === n);
+        }));
+    });
+
+    it("takes only Go durations for analysis intervals, not bare numbers", () => {
+        assert.equal(goDurationSeconds("30s"), 30);
+        assert.equal(goDurationSeconds("1m30s"), 90);
+        assert.equal(goDurationSeconds("0"), 0);
+        assert.equal(goDurationSeconds("60"), undefined);
+        assert.equal(goDurationSeconds("1 m"), undefined);
+    });
+});
