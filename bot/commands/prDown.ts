@@ -1,0 +1,53 @@
+import { StackNotFoundError } from "@pulumi/pulumi/automation";
+import { prStackName } from "../../lib/naming";
+import type { Command } from "../args";
+import { BotContext } from "../context";
+import { destroyAndRemove } from "../engine";
+import { BotError, EXIT, reportFailure } from "../errors";
+import { openStack } from "../workspace";
+
+/**
+ * The error for a failed `pr down`: a destroy that failed part-way says the stack is kept and how to
+ * retry; one that never started (another update held the lock) keeps its own error.
+ */
+export function downFailure(pr: number, error: unknown): unknown {
+    const cause = reportFailure(error);
+    if (cause.exitCode !== EXIT.failed) {
+        return error;
+    }
+    return new BotError(
+        `${prStackName(pr)} was not removed: its resources could not all be destroyed, so the stack and its state are kept ` +
+        `and nothing is orphaned. Fix the cause below, then run \`rollout-bot pr down ${pr}\` again; ` +
+        `it picks up where this run stopped.\n${cause.message.replace(/^error: /, "")}`,
+        cause.exitCode,
+    );
+}
+
+/**
+ * `pr down <n>`: destroy, then remove. A stack that is already gone is success (closing a PR twice,
+ * or a PR that never got a stack). A failed destroy keeps the stack and its state: removing state
+ * first would orphan whatever still runs in the cluster.
+ */
+export async function prDown(command: Extract<Command, { kind: "pr down" }>, ctx: BotContext): Promise<void> {
+    const name = prStackName(command.pr);
+    ctx.out.progress(`pr down: ${name}`);
+    let stack;
+    try {
+        stack = await openStack(name, ctx.settings, ctx.out, false);
+    } catch (error) {
+        if (error instanceof StackNotFoundError) {
+            ctx.out.result(`${name} does not exist; nothing to do`, { stack: name, existed: false, removed: false });
+            return;
+        }
+        throw error;
+    }
+    try {
+        await destroyAndRemove(stack, {
+            message: `rollout-bot pr down ${command.pr}`,
+            ...(command.waitLockMs === undefined ? {} : { waitLockMs: command.waitLockMs }),
+        }, ctx);
+    } catch (error) {
+        throw downFailure(command.pr, error);
+    }
+    ctx.out.result(`${name} destroyed and removed`, { stack: name, existed: true, removed: true });
+}

@@ -1,0 +1,160 @@
+import * as path from "node:path";
+import { CommandError, ConcurrentUpdateError, ConfigMap, EngineEvent, PreviewResult, Stack, UpResult } from "@pulumi/pulumi/automation";
+import { formatDuration } from "./duration";
+import { BotError, commandOutput, EXIT, extractConfigError } from "./errors";
+import { describeEngineEvent, Output } from "./output";
+import { ConfigUpdate, isEmptyUpdate, revertUpdate } from "./stackConfig";
+import { writeConfig } from "./workspace";
+
+/** What the engine runner needs from the outside world; tests pass a fake clock. */
+export interface EngineContext {
+    readonly out: Output;
+    now(): number;
+    sleep(ms: number): Promise<void>;
+}
+
+/** Waits between lock attempts: 1s, 2s, 4s ... capped at 30s, so a freed lock is taken soon without hammering the backend. */
+export function lockRetryDelay(attempt: number): number {
+    return Math.min(1_000 * 2 ** attempt, 30_000);
+}
+
+/**
+ * Runs `operation`; when another update holds the stack's lock (ConcurrentUpdateError) and
+ * `waitLockMs` is given, tries again with backoff until the lock frees or the wait is over.
+ * Without `waitLockMs` the ConcurrentUpdateError goes to the caller unchanged.
+ */
+export async function withLockWait<T>(operation: () => Promise<T>, waitLockMs: number | undefined, ctx: EngineContext): Promise<T> {
+    const deadline = ctx.now() + (waitLockMs ?? 0);
+    for (let attempt = 0; ; attempt++) {
+        try {
+            return await operation();
+        } catch (error) {
+            if (!(error instanceof ConcurrentUpdateError) || waitLockMs === undefined) {
+                throw error;
+            }
+            const remaining = deadline - ctx.now();
+            if (remaining <= 0) {
+                throw new BotError(`another update still held the stack after waiting ${formatDuration(waitLockMs)}; nothing was changed. ` +
+                    "Run the command again later, or with a longer --wait-lock.", EXIT.concurrentUpdate);
+            }
+            const delay = Math.min(lockRetryDelay(attempt), remaining);
+            ctx.out.progress(`  another update holds the stack; trying again in ${formatDuration(delay)}`);
+            await ctx.sleep(delay);
+        }
+    }
+}
+
+/** Streams engine events to stderr as they happen. */
+function progressCallbacks(ctx: EngineContext, extra?: (event: EngineEvent) => void): { onEvent: (event: EngineEvent) => void; color: "never" } {
+    return {
+        color: "never",
+        onEvent: (event) => {
+            extra?.(event);
+            const line = describeEngineEvent(event);
+            if (line !== undefined) {
+                ctx.out.progress(line);
+            }
+        },
+    };
+}
+
+/** True when the failed operation provably changed nothing, so the config it was given can be put back. */
+function appliedNothing(error: unknown): boolean {
+    if (error instanceof ConcurrentUpdateError || (error instanceof BotError && error.exitCode === EXIT.concurrentUpdate)) {
+        return true;
+    }
+    if (error instanceof CommandError) {
+        const { stdout, stderr } = commandOutput(error);
+        return extractConfigError(`${stdout}\n${stderr}`) !== undefined;
+    }
+    return false;
+}
+
+/**
+ * Puts back what `update` wrote, unless someone changed those keys since. Never throws: a failure
+ * here must not hide the error (or result) of the operation itself, so it is reported instead.
+ */
+async function restoreConfig(stack: Stack, before: ConfigMap, update: ConfigUpdate, ctx: EngineContext): Promise<boolean> {
+    try {
+        const revert = revertUpdate(before, update, await stack.getAllConfig());
+        if (isEmptyUpdate(revert)) {
+            return false;
+        }
+        await writeConfig(stack, revert);
+        return true;
+    } catch (error) {
+        ctx.out.error(`warning: could not put ${stack.name}'s config back (${(error as Error).message.split("\n")[0]}); ` +
+            `check the keys ${[...Object.keys(update.set), ...update.remove].join(", ")} with \`pulumi config --stack ${stack.name}\``);
+        return false;
+    }
+}
+
+export interface UpdateOptions {
+    readonly waitLockMs?: number;
+    /** The update's message in the stack history; the reaper finds its own pauses by it. */
+    readonly message: string;
+    readonly policyPacks?: readonly string[];
+}
+
+/** Policy pack paths are given relative to where the bot was started; the CLI runs in the repo root. */
+function absolutePolicyPacks(packs: readonly string[] | undefined): string[] | undefined {
+    return packs === undefined || packs.length === 0 ? undefined : packs.map((pack) => path.resolve(pack));
+}
+
+/** A config change computed from the stack's current config. */
+export type ConfigChange = (current: ConfigMap) => ConfigUpdate;
+
+/**
+ * Writes the change into the stack's config and runs `pulumi up`. If the program refuses the config
+ * or another update holds the lock, nothing was applied and the config is put back as it was, so
+ * the next `pulumi up` does not trip over a value that never made it.
+ */
+export async function updateStack(stack: Stack, change: ConfigChange, options: UpdateOptions, ctx: EngineContext): Promise<UpResult> {
+    const before = await stack.getAllConfig();
+    const update = change(before);
+    await writeConfig(stack, update);
+    const policyPacks = absolutePolicyPacks(options.policyPacks);
+    try {
+        return await withLockWait(
+            () => stack.up({ ...progressCallbacks(ctx), message: options.message, ...(policyPacks === undefined ? {} : { policyPacks }) }),
+            options.waitLockMs,
+            ctx,
+        );
+    } catch (error) {
+        if (appliedNothing(error) && await restoreConfig(stack, before, update, ctx)) {
+            ctx.out.progress(`  nothing was applied; ${stack.name}'s config is back as it was`);
+        }
+        throw error;
+    }
+}
+
+/**
+ * Previews the stack with the change applied to its config, then puts the config back: a preview
+ * changes nothing, not even the settings file. `onEvent` sees every engine event (the summary
+ * collector).
+ */
+export async function previewStack(
+    stack: Stack, change: ConfigChange, options: Omit<UpdateOptions, "message">, onEvent: (event: EngineEvent) => void, ctx: EngineContext,
+): Promise<PreviewResult> {
+    const before = await stack.getAllConfig();
+    const update = change(before);
+    await writeConfig(stack, update);
+    const policyPacks = absolutePolicyPacks(options.policyPacks);
+    try {
+        return await withLockWait(
+            () => stack.preview({ ...progressCallbacks(ctx, onEvent), ...(policyPacks === undefined ? {} : { policyPacks }) }),
+            options.waitLockMs,
+            ctx,
+        );
+    } finally {
+        await restoreConfig(stack, before, update, ctx);
+    }
+}
+
+/**
+ * Destroys the stack's resources, then removes the stack. `destroy --remove` removes it only after
+ * every resource is gone: a failed destroy keeps the stack and its state, so a retry picks up there.
+ */
+export async function destroyAndRemove(stack: Stack, options: { readonly waitLockMs?: number; readonly message: string }, ctx: EngineContext): Promise<void> {
+    await withLockWait(() => stack.destroy({ ...progressCallbacks(ctx), message: options.message, remove: true }), options.waitLockMs, ctx);
+}

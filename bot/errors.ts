@@ -1,0 +1,167 @@
+import { CommandError, ConcurrentUpdateError, StackAlreadyExistsError, StackNotFoundError } from "@pulumi/pulumi/automation";
+
+/**
+ * Exit codes: a contract with CI and chat ops, documented in docs/release-bot.md. Each failure
+ * class gets its own code so a caller can tell "try again later" (5) from "fix your input" (2, 3).
+ */
+export const EXIT = {
+    ok: 0,
+    /** The engine, the Kubernetes API or the bot failed for another reason; the message says why. */
+    failed: 1,
+    usage: 2,
+    /** The program refused the stack's config (its `Invalid configuration (...)` error). */
+    config: 3,
+    /** The stack, or the service's Rollout, does not exist. */
+    notFound: 4,
+    /** Another update holds the stack's lock. */
+    concurrentUpdate: 5,
+    /** A followed Rollout ended Degraded or aborted, or did not settle in time. */
+    rollout: 6,
+} as const;
+
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+/** Bad command line: the message names the argument, the usage says what was expected. */
+export class UsageError extends Error {
+    constructor(message: string, readonly usage: string) {
+        super(message);
+        this.name = "UsageError";
+    }
+}
+
+/** A failure the bot diagnosed itself, with the exit code it maps to and what to do next. */
+export class BotError extends Error {
+    constructor(message: string, readonly exitCode: ExitCode) {
+        super(message);
+        this.name = "BotError";
+    }
+}
+
+/** A Rollout that ended Degraded (aborted included) or did not settle before the timeout. */
+export class RolloutOutcomeError extends BotError {
+    constructor(message: string, readonly outcome: "degraded" | "timeout") {
+        super(message, EXIT.rollout);
+        this.name = "RolloutOutcomeError";
+    }
+}
+
+/** What the user sees for a failure, and the exit code. */
+export interface FailureReport {
+    readonly exitCode: ExitCode;
+    readonly message: string;
+}
+
+const ANSI = /\u001b\[[0-9;]*m/g;
+
+/** The stdout and stderr the CLI printed, out of a CommandError's message. */
+export function commandOutput(error: CommandError): { readonly stdout: string; readonly stderr: string } {
+    const text = error.message.replace(ANSI, "");
+    const match = /^code: [^\n]*\n stdout: ([\s\S]*?)\n stderr: ([\s\S]*?)\n err\?: /.exec(text);
+    return match === null ? { stdout: "", stderr: text } : { stdout: match[1] ?? "", stderr: match[2] ?? "" };
+}
+
+/**
+ * The program's config error block (`Invalid configuration (N problems); nothing was changed:` and
+ * one `- key: message (given: ...)` line per problem) out of the engine's output, without the
+ * CLI's indentation and diagnostics framing; undefined when the output has none.
+ */
+export function extractConfigError(output: string): string | undefined {
+    const lines = output.replace(ANSI, "").split("\n");
+    let best: string[] | undefined;
+    lines.forEach((line, start) => {
+        const at = line.indexOf("Invalid configuration (");
+        if (at < 0) {
+            return;
+        }
+        const block = [line.slice(at).trim()];
+        for (const next of lines.slice(start + 1)) {
+            const trimmed = next.trim();
+            if (!trimmed.startsWith("- ")) {
+                break;
+            }
+            block.push(`  ${trimmed}`);
+        }
+        // The progress display repeats the error's first line only; the Diagnostics section has it whole.
+        if (best === undefined || block.length > best.length) {
+            best = block;
+        }
+    });
+    return best?.join("\n");
+}
+
+/**
+ * The CLI's output of a failed run, without the Automation API's "Command failed with exit code N:
+ * pulumi ..." line (it runs the CLI through execa, which puts the CLI's stderr and stdout into
+ * the error message after that line).
+ */
+function cliText(error: CommandError): string {
+    const { stdout, stderr } = commandOutput(error);
+    return `${stderr}\n${stdout}`.split("\n").filter((line) => !/^Command failed with exit code /.test(line)).join("\n");
+}
+
+/** The part of a failed CLI run worth reading: the error lines and the Diagnostics section, not the progress. */
+function engineFailureText(error: CommandError): string {
+    const text = cliText(error);
+    const start = text.indexOf("Diagnostics:");
+    if (start < 0) {
+        return text.trim() || error.message.trim();
+    }
+    const section = text.slice(start);
+    const end = section.search(/\n(Resources|Outputs|Duration|Policies):/);
+    const errors = text.slice(0, start).split("\n").map((line) => line.trim()).filter((line) => line.startsWith("error: "));
+    return [(end < 0 ? section : section.slice(0, end)).trimEnd(), ...new Set(errors)].join("\n");
+}
+
+/** The CLI's own description of who holds the lock (which lock, created by whom, when), when it printed one. */
+function lockHolder(error: CommandError): string | undefined {
+    const lines = cliText(error).split("\n").map((line) => line.trim().replace(/^error:\s*/, ""))
+        .filter((line) => /locked by|created by|Another update is currently in progress/.test(line));
+    return lines.length === 0 ? undefined : [...new Set(lines)].join("\n  ");
+}
+
+/** Maps any error to its exit code and the message for stderr. Nothing is dropped: unknown errors keep their text. */
+export function reportFailure(error: unknown): FailureReport {
+    if (error instanceof UsageError) {
+        return { exitCode: EXIT.usage, message: `error: ${error.message}\n\n${error.usage}` };
+    }
+    if (error instanceof BotError) {
+        return { exitCode: error.exitCode, message: `error: ${error.message}` };
+    }
+    if (error instanceof ConcurrentUpdateError) {
+        const holder = lockHolder(error);
+        return {
+            exitCode: EXIT.concurrentUpdate,
+            message: "error: another update is running on this stack, so nothing was changed. Run the command again when it " +
+                "has finished, or pass --wait-lock [duration] to wait for the lock." + (holder === undefined ? "" : `\n  ${holder}`),
+        };
+    }
+    if (error instanceof StackNotFoundError) {
+        return { exitCode: EXIT.notFound, message: `error: ${errorLine(error, /no stack named/) ?? "the stack does not exist"}` };
+    }
+    if (error instanceof StackAlreadyExistsError) {
+        return { exitCode: EXIT.failed, message: `error: ${errorLine(error, /already exists/) ?? "the stack already exists"}` };
+    }
+    if (error instanceof CommandError) {
+        const text = cliText(error);
+        if (/spawn \S*pulumi ENOENT/.test(text)) {
+            return {
+                exitCode: EXIT.failed,
+                message: "error: the Pulumi CLI was not found on PATH. Install it, or build the project's toolchain and source it:\n" +
+                    "  npm run toolchain && . ~/.cache/rollout-stacks/toolchain/env.sh",
+            };
+        }
+        const configError = extractConfigError(text);
+        if (configError !== undefined) {
+            return { exitCode: EXIT.config, message: `error: the program refused the stack's config.\n${configError}` };
+        }
+        return { exitCode: EXIT.failed, message: `error: the Pulumi engine failed:\n${engineFailureText(error)}` };
+    }
+    const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    return { exitCode: EXIT.failed, message: `error: ${text}` };
+}
+
+/** The CLI's line that says what went wrong, without its `error:` prefix. */
+function errorLine(error: CommandError, pattern: RegExp): string | undefined {
+    const lines = cliText(error).split("\n").map((line) => line.replace(/^error:\s*/, "").trim()).filter((line) => line !== "");
+    return lines.find((line) => pattern.test(line)) ?? lines[0];
+}

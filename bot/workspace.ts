@@ -1,0 +1,128 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { LocalWorkspace, LocalWorkspaceOptions, Stack, StackSummary, UpdateSummary } from "@pulumi/pulumi/automation";
+import { BotError, EXIT } from "./errors";
+import { Output } from "./output";
+import { ConfigUpdate, configFromLastUpdate, isEmptyUpdate } from "./stackConfig";
+
+/** The repository root: the bot drives the same program (Pulumi.yaml, index.ts) `pulumi up` runs. */
+export const REPO_ROOT = path.resolve(__dirname, "..");
+
+/** Where the bot keeps state by default: next to the toolchain, outside the repository. */
+function cacheDir(env: NodeJS.ProcessEnv): string {
+    return env.ROLLOUT_STACKS_CACHE ?? path.join(env.HOME ?? os.homedir(), ".cache", "rollout-stacks");
+}
+
+/** How the bot reaches Pulumi: everything from the environment, nothing hard-wired. */
+export interface BotSettings {
+    readonly workDir: string;
+    readonly backendUrl: string;
+    /** Secrets provider for new stacks (`passphrase`, `awskms://...`); the CLI's default when undefined. */
+    readonly secretsProvider?: string;
+}
+
+/**
+ * `PULUMI_BACKEND_URL` when set (Pulumi Cloud, s3://, a shared file:// path), otherwise a local
+ * file backend under the cache directory, so a laptop needs no login. The Pulumi CLI itself and
+ * PULUMI_HOME come from PATH and the environment, as for any `pulumi` command.
+ */
+export function botSettings(env: NodeJS.ProcessEnv = process.env): BotSettings {
+    const backendUrl = env.PULUMI_BACKEND_URL ?? `file://${path.join(cacheDir(env), "state")}`;
+    const secretsProvider = env.ROLLOUT_BOT_SECRETS_PROVIDER;
+    return secretsProvider === undefined || secretsProvider === ""
+        ? { workDir: REPO_ROOT, backendUrl }
+        : { workDir: REPO_ROOT, backendUrl, secretsProvider };
+}
+
+/**
+ * Stacks on a self-managed backend encrypt secrets with a passphrase unless told otherwise; without
+ * one the CLI fails halfway through. Say so before anything is touched.
+ */
+export function secretsProblem(settings: BotSettings, env: NodeJS.ProcessEnv = process.env): string | undefined {
+    const cloud = /^https?:\/\//.test(settings.backendUrl);
+    const passphrase = env.PULUMI_CONFIG_PASSPHRASE !== undefined || env.PULUMI_CONFIG_PASSPHRASE_FILE !== undefined;
+    const provider = settings.secretsProvider !== undefined && settings.secretsProvider !== "passphrase";
+    if (cloud || passphrase || provider) {
+        return undefined;
+    }
+    return `the backend ${settings.backendUrl} keeps secrets with a passphrase: set PULUMI_CONFIG_PASSPHRASE ` +
+        "(or PULUMI_CONFIG_PASSPHRASE_FILE), or choose another secrets provider with ROLLOUT_BOT_SECRETS_PROVIDER";
+}
+
+function workspaceOptions(settings: BotSettings): LocalWorkspaceOptions {
+    return {
+        workDir: settings.workDir,
+        envVars: { PULUMI_BACKEND_URL: settings.backendUrl },
+        ...(settings.secretsProvider === undefined ? {} : { secretsProvider: settings.secretsProvider }),
+    };
+}
+
+/** A file backend's directory must exist before the CLI can log in to it. */
+function ensureFileBackend(settings: BotSettings): void {
+    if (settings.backendUrl.startsWith("file://")) {
+        const dir = settings.backendUrl.slice("file://".length).replace(/^~(?=\/|$)/, os.homedir());
+        fs.mkdirSync(dir, { recursive: true });
+    }
+}
+
+function checkSettings(settings: BotSettings): void {
+    const problem = secretsProblem(settings);
+    if (problem !== undefined) {
+        throw new BotError(problem, EXIT.usage);
+    }
+    ensureFileBackend(settings);
+}
+
+/** True when this checkout has the stack's settings file (`Pulumi.<stack>.yaml`). */
+function hasStackSettings(workDir: string, stackName: string): boolean {
+    const file = stackName.split("/").pop() ?? stackName;
+    return [".yaml", ".yml", ".json"].some((ext) => fs.existsSync(path.join(workDir, `Pulumi.${file}${ext}`)));
+}
+
+/** Writes a config update through the CLI, as `pulumi config set-all --json` and `pulumi config rm-all`. */
+export async function writeConfig(stack: Stack, update: ConfigUpdate): Promise<void> {
+    if (Object.keys(update.set).length > 0) {
+        await stack.setAllConfigJson(JSON.stringify(update.set));
+    }
+    if (update.remove.length > 0) {
+        await stack.removeAllConfig([...update.remove]);
+    }
+}
+
+/**
+ * Opens a stack of this project. `create` makes a missing stack; otherwise a missing stack is a
+ * StackNotFoundError. A checkout without the stack's settings file (a fresh CI runner) gets the
+ * config of the stack's last update back first, so commands that change one key (pause, restart,
+ * release) do not run the program with the rest of the config missing.
+ */
+export async function openStack(stackName: string, settings: BotSettings, out: Output, create: boolean): Promise<Stack> {
+    checkSettings(settings);
+    const hadSettings = hasStackSettings(settings.workDir, stackName);
+    const args = { stackName, workDir: settings.workDir };
+    const stack = create
+        ? await LocalWorkspace.createOrSelectStack(args, workspaceOptions(settings))
+        : await LocalWorkspace.selectStack(args, workspaceOptions(settings));
+    if (!hadSettings) {
+        const restored = configFromLastUpdate(await stack.history(10, 1, true));
+        if (restored !== undefined && !isEmptyUpdate(restored)) {
+            out.progress(`  this checkout has no Pulumi.${stackName}.yaml; restored the config of ${stackName}'s last update`);
+            await writeConfig(stack, restored);
+        }
+    }
+    return stack;
+}
+
+/** Every stack of this project in the backend, with its last update time. */
+export async function listStacks(settings: BotSettings): Promise<StackSummary[]> {
+    checkSettings(settings);
+    const workspace = await LocalWorkspace.create(workspaceOptions(settings));
+    return workspace.listStacks();
+}
+
+/** The newest `pageSize` entries of a stack's update history, without touching its config. */
+export async function stackHistory(stackName: string, settings: BotSettings, pageSize: number): Promise<UpdateSummary[]> {
+    checkSettings(settings);
+    const stack = await LocalWorkspace.selectStack({ stackName, workDir: settings.workDir }, workspaceOptions(settings));
+    return stack.history(pageSize, 1, false);
+}

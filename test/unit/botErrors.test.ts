@@ -1,0 +1,203 @@
+import * as assert from "node:assert/strict";
+import { CommandError, ConcurrentUpdateError, StackNotFoundError } from "@pulumi/pulumi/automation";
+import { EngineContext, lockRetryDelay, withLockWait } from "../../bot/engine";
+import { BotError, EXIT, extractConfigError, reportFailure, RolloutOutcomeError, UsageError } from "../../bot/errors";
+import { Output } from "../../bot/output";
+
+/** A CommandError around a CommandResult with this stdout and stderr, printed as the Automation API prints it. */
+function withResult<T extends Error>(kind: new (...args: never[]) => T, stdout: string, stderr: string, code: number): T {
+    const result = { toString: () => `code: ${code}\n stdout: ${stdout}\n stderr: ${stderr}\n err?: \n` };
+    return new (kind as unknown as new (result: { toString(): string }) => T)(result);
+}
+
+/**
+ * What the Automation API throws for a CLI run that exited non-zero: it runs the CLI through
+ * execa, whose error message (execa's line, then the CLI's stderr, then its stdout) becomes the
+ * result's stderr, with an empty stdout and code -2.
+ */
+function commandError<T extends Error>(kind: new (...args: never[]) => T, cliStdout: string, cliStderr: string): T {
+    const message = ["Command failed with exit code 255: pulumi up --yes --skip-preview --stack pr-5 --non-interactive", cliStderr, cliStdout]
+        .filter((part) => part !== "").join("\n");
+    return withResult(kind, "", message, -2);
+}
+
+/** The CLI's output when the program throws the config contract's ConfigError during `pulumi up`. */
+const CONFIG_ERROR_STDOUT = [
+    "Updating (pr-5):",
+    "",
+    "    pulumi:pulumi:Stack rollout-stacks-pr-5 running ",
+    "    pulumi:pulumi:Stack rollout-stacks-pr-5 running error: Invalid configuration (2 problems); nothing was changed:",
+    "    pulumi:pulumi:Stack rollout-stacks-pr-5 **failed** 1 error",
+    "Diagnostics:",
+    "  pulumi:pulumi:Stack (rollout-stacks-pr-5):",
+    "    error: Invalid configuration (2 problems); nothing was changed:",
+    "      - rollout-stacks:pr.services[0]: no service named nope in services; known: product-service, cart-service (given: \"nope\")",
+    "      - rollout-stacks:imageTag: a floating tag like 'latest' cannot be rolled out or undone; pin a version or a digest (given: \"latest\")",
+    "",
+    "Resources:",
+    "    1 unchanged",
+    "",
+    "Duration: 2s",
+].join("\n");
+
+const LOCKED_STDERR = [
+    "error: the stack is currently locked by 1 lock(s). Either wait for the other process(es) to end or delete the lock file with `pulumi cancel`.",
+    "  file:///home/ci/.cache/rollout-stacks/state/.pulumi/locks/organization/rollout-stacks/pr-5/4b1c.json: created by ci@runner-7 (pid 4242) at 2025-01-15T14:30:00Z",
+].join("\n");
+
+function sink(): { text: string; write(text: string): void } {
+    return { text: "", write(text: string) { this.text += text; } };
+}
+
+describe("bot errors", () => {
+    describe("exit codes", () => {
+        it("maps bad usage to 2 with the usage shown", () => {
+            const report = reportFailure(new UsageError("pr up: missing --image-tag", "usage: rollout-bot pr up <n> [options]"));
+            assert.equal(report.exitCode, 2);
+            assert.equal(report.message, "error: pr up: missing --image-tag\n\nusage: rollout-bot pr up <n> [options]");
+        });
+
+        it("maps the program's config error to 3 and shows just its block", () => {
+            const report = reportFailure(commandError(CommandError, CONFIG_ERROR_STDOUT, "error: update failed"));
+            assert.equal(report.exitCode, 3);
+            assert.equal(report.message, [
+                "error: the program refused the stack's config.",
+                "Invalid configuration (2 problems); nothing was changed:",
+                "  - rollout-stacks:pr.services[0]: no service named nope in services; known: product-service, cart-service (given: \"nope\")",
+                "  - rollout-stacks:imageTag: a floating tag like 'latest' cannot be rolled out or undone; pin a version or a digest (given: \"latest\")",
+            ].join("\n"));
+        });
+
+        it("maps a missing stack to 4", () => {
+            const report = reportFailure(commandError(StackNotFoundError, "", "error: no stack named 'pr-9' found"));
+            assert.equal(report.exitCode, 4);
+            assert.equal(report.message, "error: no stack named 'pr-9' found");
+        });
+
+        it("reads the CLI's output also when the result keeps stdout and stderr apart", () => {
+            assert.equal(reportFailure(withResult(CommandError, CONFIG_ERROR_STDOUT, "error: update failed", 255)).exitCode, 3);
+            const report = reportFailure(withResult(StackNotFoundError, "", "error: no stack named 'pr-9' found", 255));
+            assert.equal(report.exitCode, 4);
+            assert.equal(report.message, "error: no stack named 'pr-9' found");
+        });
+
+        it("maps a held lock to 5 with who holds it and no stack trace", () => {
+            const report = reportFailure(commandError(ConcurrentUpdateError, "", LOCKED_STDERR));
+            assert.equal(report.exitCode, 5);
+            assert.match(report.message, /another update is running on this stack, so nothing was changed/);
+            assert.match(report.message, /--wait-lock/);
+            assert.match(report.message, /locked by 1 lock/);
+            assert.match(report.message, /created by ci@runner-7 \(pid 4242\)/);
+            assert.doesNotMatch(report.message, /\n\s+at /);
+        });
+
+        it("maps a Degraded or timed-out Rollout to 6", () => {
+            assert.equal(reportFailure(new RolloutOutcomeError("cart-service is Degraded", "degraded")).exitCode, 6);
+            assert.equal(reportFailure(new RolloutOutcomeError("cart-service did not settle", "timeout")).exitCode, 6);
+        });
+
+        it("maps any other engine failure to 1 and keeps the engine's diagnostics", () => {
+            const stdout = "Updating (dev):\n    kubernetes:apps/v1:Deployment cart-service **updating failed**\nDiagnostics:\n  kubernetes:apps/v1:Deployment (cart-service):\n    error: the server could not find the requested resource\n";
+            const report = reportFailure(commandError(CommandError, stdout, "error: update failed"));
+            assert.equal(report.exitCode, 1);
+            assert.equal(report.message, [
+                "error: the Pulumi engine failed:",
+                "Diagnostics:",
+                "  kubernetes:apps/v1:Deployment (cart-service):",
+                "    error: the server could not find the requested resource",
+                "error: update failed",
+            ].join("\n"));
+        });
+
+        it("tells how to get the Pulumi CLI when it is not on PATH", () => {
+            const report = reportFailure(withResult(CommandError, "", "Command failed with ENOENT: pulumi version\nspawn pulumi ENOENT", -2));
+            assert.equal(report.exitCode, 1);
+            assert.match(report.message, /Pulumi CLI was not found on PATH/);
+        });
+
+        it("keeps the code of a diagnosed failure and the text of an unexpected one", () => {
+            assert.deepEqual(reportFailure(new BotError("no Rollout cart-service", EXIT.notFound)), { exitCode: 4, message: "error: no Rollout cart-service" });
+            const report = reportFailure(new TypeError("boom"));
+            assert.equal(report.exitCode, 1);
+            assert.match(report.message, /TypeError: boom/);
+        });
+
+        it("uses distinct codes for distinct failures", () => {
+            const codes = Object.values(EXIT);
+            assert.equal(new Set(codes).size, codes.length);
+        });
+    });
+
+    describe("config error extraction", () => {
+        it("finds nothing in output without the program's config error", () => {
+            assert.equal(extractConfigError("error: update failed\nDiagnostics:\n  error: connection refused"), undefined);
+        });
+
+        it("strips colour codes", () => {
+            assert.equal(extractConfigError("\u001b[31merror: \u001b[0mInvalid configuration (1 problem); nothing was changed:\n   - rollout-stacks:domain: expected a DNS name (given: \"x\")"),
+                "Invalid configuration (1 problem); nothing was changed:\n  - rollout-stacks:domain: expected a DNS name (given: \"x\")");
+        });
+    });
+
+    describe("waiting for the stack lock", () => {
+        function fakeClock(): EngineContext & { slept: number[]; err: ReturnType<typeof sink> } {
+            let now = 0;
+            const slept: number[] = [];
+            const err = sink();
+            return {
+                out: new Output(sink(), err, false),
+                now: () => now,
+                sleep: async (ms) => {
+                    slept.push(ms);
+                    now += ms;
+                },
+                slept,
+                err,
+            };
+        }
+        const locked = () => commandError(ConcurrentUpdateError, "", LOCKED_STDERR);
+
+        it("fails at once without --wait-lock, with the engine's ConcurrentUpdateError", async () => {
+            const ctx = fakeClock();
+            await assert.rejects(withLockWait(() => Promise.reject(locked()), undefined, ctx), ConcurrentUpdateError);
+            assert.deepEqual(ctx.slept, []);
+        });
+
+        it("retries with backoff until the lock frees", async () => {
+            const ctx = fakeClock();
+            let attempts = 0;
+            const result = await withLockWait(async () => {
+                attempts++;
+                if (attempts < 4) {
+                    throw locked();
+                }
+                return "updated";
+            }, 60_000, ctx);
+            assert.equal(result, "updated");
+            assert.deepEqual(ctx.slept, [1_000, 2_000, 4_000]);
+            assert.match(ctx.err.text, /another update holds the stack; trying again in 1s/);
+        });
+
+        it("gives up after the wait with exit code 5", async () => {
+            const ctx = fakeClock();
+            await assert.rejects(withLockWait(() => Promise.reject(locked()), 10_000, ctx), (error: unknown) => {
+                assert.ok(error instanceof BotError);
+                assert.equal(error.exitCode, 5);
+                assert.match(error.message, /still held the stack after waiting 10s; nothing was changed/);
+                return true;
+            });
+            assert.equal(ctx.slept.reduce((a, b) => a + b, 0), 10_000);
+        });
+
+        it("does not retry other failures", async () => {
+            const ctx = fakeClock();
+            const failure = commandError(CommandError, "", "error: update failed");
+            await assert.rejects(withLockWait(() => Promise.reject(failure), 60_000, ctx), (error) => error === failure);
+            assert.deepEqual(ctx.slept, []);
+        });
+
+        it("backs off exponentially up to 30 seconds", () => {
+            assert.deepEqual([0, 1, 2, 3, 4, 5, 6, 10].map(lockRetryDelay), [1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000, 30_000]);
+        });
+    });
+});

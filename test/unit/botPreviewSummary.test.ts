@@ -1,0 +1,152 @@
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { EngineEvent, OpMap, OpType, PropertyDiff } from "@pulumi/pulumi/automation";
+import { PreviewCollector, previewMarker, renderPreviewMarkdown } from "../../bot/previewSummary";
+
+const GOLDEN_DIR = path.join(__dirname, "golden");
+const STACK_URN = "urn:pulumi:pr-123::rollout-stacks::pulumi:pulumi:Stack::rollout-stacks-pr-123";
+
+/**
+ * Compares with a golden file. UPDATE_GOLDEN=1 rewrites it instead, for a deliberate change of
+ * the comment's format; review the diff before committing it.
+ */
+function assertGolden(name: string, actual: string): void {
+    const file = path.join(GOLDEN_DIR, name);
+    if (process.env.UPDATE_GOLDEN === "1") {
+        fs.writeFileSync(file, actual);
+    }
+    assert.equal(actual, fs.readFileSync(file, "utf8"), `differs from ${path.relative(process.cwd(), file)}`);
+}
+
+let sequence = 0;
+
+interface StepSpec {
+    readonly op: OpType;
+    readonly type: string;
+    readonly name: string;
+    readonly k8sName?: string;
+    readonly diffs?: string[];
+    readonly detailedDiff?: Record<string, PropertyDiff>;
+    readonly keys?: string[];
+}
+
+/** A resourcePreEvent as the engine streams it during `preview`. */
+function step(spec: StepSpec): EngineEvent {
+    const urn = `urn:pulumi:pr-123::rollout-stacks::${spec.type}::${spec.name}`;
+    const state = spec.k8sName === undefined ? undefined : {
+        type: spec.type, urn, id: "", parent: STACK_URN, provider: "", inputs: { metadata: { name: spec.k8sName } }, outputs: {},
+    };
+    return {
+        sequence: sequence++,
+        timestamp: 1_736_951_400,
+        resourcePreEvent: {
+            planning: true,
+            metadata: {
+                op: spec.op, urn, type: spec.type, provider: "",
+                ...(state === undefined ? {} : spec.op === "delete" ? { old: state } : { new: state, old: state }),
+                ...(spec.diffs === undefined ? {} : { diffs: spec.diffs }),
+                ...(spec.detailedDiff === undefined ? {} : { detailedDiff: spec.detailedDiff }),
+                ...(spec.keys === undefined ? {} : { keys: spec.keys }),
+            },
+        },
+    };
+}
+
+const update = (inputDiff = true) => ({ diffKind: "update", inputDiff }) as PropertyDiff;
+
+function summarize(events: EngineEvent[], counts: OpMap): string {
+    const collector = new PreviewCollector();
+    events.forEach(collector.onEvent);
+    return renderPreviewMarkdown(collector.summary("pr-123", counts));
+}
+
+describe("PR preview summary", () => {
+    it("renders creates, updates, a replacement and a delete with their changed properties", () => {
+        const events = [
+            step({ op: "same", type: "pulumi:pulumi:Stack", name: "rollout-stacks-pr-123" }),
+            step({
+                op: "update", type: "kubernetes:apps/v1:Deployment", name: "pr-123-cart-service-deployment", k8sName: "cart-service",
+                diffs: ["spec"], detailedDiff: { "spec.template.spec.containers[0].image": update() },
+            }),
+            step({
+                op: "update", type: "kubernetes:apps/v1:Deployment", name: "pr-123-order-service-deployment", k8sName: "order-service",
+                diffs: ["spec"],
+                detailedDiff: {
+                    "spec.template.spec.containers[0].image": update(),
+                    'spec.template.metadata.annotations["kubectl.kubernetes.io/restartedAt"]': update(),
+                },
+            }),
+            step({ op: "create", type: "kubernetes:core/v1:Secret", name: "pr-123-backends", k8sName: "backends", diffs: ["stringData"], detailedDiff: { stringData: { diffKind: "add", inputDiff: true } as PropertyDiff } }),
+            step({ op: "create-replacement", type: "kubernetes:core/v1:Service", name: "pr-123-cart-service-service", k8sName: "cart-service", diffs: ["spec"], keys: ["spec.clusterIP"], detailedDiff: { "spec.clusterIP": { diffKind: "update-replace", inputDiff: true } as PropertyDiff, "spec.ports[0].port": update() } }),
+            step({ op: "replace", type: "kubernetes:core/v1:Service", name: "pr-123-cart-service-service", k8sName: "cart-service", diffs: ["spec"], keys: ["spec.clusterIP"], detailedDiff: { "spec.clusterIP": { diffKind: "update-replace", inputDiff: true } as PropertyDiff, "spec.ports[0].port": update() } }),
+            step({ op: "delete-replaced", type: "kubernetes:core/v1:Service", name: "pr-123-cart-service-service", k8sName: "cart-service" }),
+            step({ op: "delete", type: "kubernetes:networking.k8s.io/v1:NetworkPolicy", name: "pr-123-ns-allow-backends", k8sName: "allow-backends" }),
+            step({ op: "update", type: "rollout-stacks:pr:PrEnvironment", name: "pr-123", diffs: ["services"] }),
+        ];
+        const markdown = summarize(events, { same: 12, update: 3, create: 1, replace: 1, delete: 1 });
+        assertGolden("preview-changes.md", markdown);
+    });
+
+    it("renders an empty preview as no changes, with the unchanged count", () => {
+        const markdown = summarize([step({ op: "same", type: "pulumi:pulumi:Stack", name: "rollout-stacks-pr-123" })], { same: 17 });
+        assertGolden("preview-empty.md", markdown);
+    });
+
+    it("lists policy violations, and counts the steps when the engine gave no summary", () => {
+        const collector = new PreviewCollector();
+        [
+            step({ op: "create", type: "kubernetes:apps/v1:Deployment", name: "pr-123-cart-service-deployment", k8sName: "cart-service" }),
+            {
+                sequence: sequence++, timestamp: 1_736_951_401,
+                policyEvent: {
+                    resourceUrn: "urn:pulumi:pr-123::rollout-stacks::kubernetes:apps/v1:Deployment::pr-123-cart-service-deployment",
+                    message: "container cart-service: image 'ghcr.io/pilab-hu/cart-service:latest' uses the floating tag 'latest'; pin a version or a digest",
+                    color: "never", policyName: "pinned-images", policyPackName: "rollout-stacks", policyPackVersion: "0.1.0",
+                    policyPackVersionTag: "0.1.0", enforcementLevel: "mandatory",
+                },
+            } satisfies EngineEvent,
+        ].forEach(collector.onEvent);
+        assertGolden("preview-policy.md", renderPreviewMarkdown(collector.summary("pr-123")));
+    });
+
+    it("starts with the hidden marker the workflow finds its comment by", () => {
+        const markdown = summarize([], {});
+        assert.equal(markdown.split("\n")[0], previewMarker("pr-123"));
+        assert.match(previewMarker("pr-123"), /^<!-- .* -->$/);
+    });
+
+    it("puts every resource of a replacement on one row, marked as replaced", () => {
+        const collector = new PreviewCollector();
+        for (const op of ["create-replacement", "replace", "delete-replaced"] as const) {
+            collector.onEvent(step({ op, type: "kubernetes:core/v1:Service", name: "svc", k8sName: "cart-service", diffs: ["spec"] }));
+        }
+        const { rows } = collector.summary("pr-123", {});
+        assert.deepEqual(rows.map((row) => [row.op, row.name]), [["replace", "cart-service"]]);
+    });
+
+    it("escapes table separators in names, properties and policy messages", () => {
+        const collector = new PreviewCollector();
+        collector.onEvent(step({
+            op: "update", type: "kubernetes:core/v1:ConfigMap", name: "cm", k8sName: "a|b", diffs: ["data"], detailedDiff: { "data[\"x|y\"]": update() },
+        }));
+        collector.onEvent({
+            sequence: sequence++, timestamp: 1_736_951_402,
+            policyEvent: {
+                message: "use a | b\nnot c", color: "never", policyName: "p", policyPackName: "rollout-stacks", policyPackVersion: "0.1.0",
+                policyPackVersionTag: "0.1.0", enforcementLevel: "warning",
+            },
+        });
+        const markdown = renderPreviewMarkdown(collector.summary("pr-123", { update: 1 }));
+        assert.ok(markdown.includes("`a\\|b`"), markdown);
+        assert.ok(markdown.includes("`data[\"x\\|y\"]`"), markdown);
+        assert.ok(markdown.includes("| warning | `p` | stack | use a \\| b not c |"), markdown);
+    });
+
+    it("lists at most six properties per resource and counts the rest", () => {
+        const detailedDiff = Object.fromEntries(Array.from({ length: 9 }, (_, i) => [`data.key${i}`, update()]));
+        const markdown = summarize([step({ op: "update", type: "kubernetes:core/v1:ConfigMap", name: "cm", k8sName: "settings", diffs: ["data"], detailedDiff })], { update: 1 });
+        assert.ok(markdown.includes("`data.key5`<br>and 3 more |"), markdown);
+        assert.ok(!markdown.includes("data.key6"), markdown);
+    });
+});

@@ -1,0 +1,98 @@
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as yaml from "js-yaml";
+import { parseCommand } from "../../bot/args";
+import { REPO_ROOT } from "../support/projectConfig";
+
+/**
+ * The PR workflows' structure and their bot command lines. actionlint checks the workflow syntax
+ * (docs/release-bot.md says how to run it); this test keeps what it cannot know: that every
+ * command a workflow gives the bot parses, and the lock and permission rules of the design.
+ */
+
+const WORKFLOWS = path.join(REPO_ROOT, ".github", "workflows");
+
+interface Step { readonly uses?: string; readonly run?: string; readonly with?: Record<string, unknown> }
+interface Job { readonly permissions?: Record<string, string>; readonly steps: Step[]; readonly if?: string }
+interface Workflow {
+    readonly on: Record<string, unknown>;
+    readonly permissions?: Record<string, string>;
+    readonly concurrency?: { readonly group: string; readonly "cancel-in-progress": boolean };
+    readonly jobs: Record<string, Job>;
+}
+
+function load(file: string): Workflow {
+    return yaml.load(fs.readFileSync(path.join(WORKFLOWS, file), "utf8")) as Workflow;
+}
+
+const files = fs.readdirSync(WORKFLOWS).filter((file) => file.endsWith(".yml"));
+const workflows = Object.fromEntries(files.map((file) => [file, load(file)]));
+
+/** The bot command lines of a run script, with the workflow's variables filled in. */
+function botCommands(script: string): string[][] {
+    const filled = script.replace(/"?pr-\$PR_NUMBER"?/g, "pr-123").replace(/"?\$PR_NUMBER"?/g, "123");
+    const direct = [...filled.matchAll(/npm run --silent bot -- (.+?)(?=\s*(?:[>|]|$))/gm)].map((m) => m[1]!);
+    const arrays = [...filled.matchAll(/args=\((.+?)\)/g)].map((m) => m[1]!);
+    return [...direct.filter((line) => !line.includes("${args[@]}")), ...arrays, ...arrays.map((line) => `${line} --yes`)]
+        .map((line) => line.split(/\s+/).filter((word) => word !== ""));
+}
+
+describe("PR workflows", () => {
+    it("has the preview, up, close and reaper workflows", () => {
+        assert.deepEqual(files.sort(), ["pr-close.yml", "pr-preview.yml", "pr-reaper.yml", "pr-up.yml"]);
+    });
+
+    it("gives the bot only command lines it accepts", () => {
+        const lines = Object.values(workflows).flatMap((w) => Object.values(w.jobs).flatMap((job) => job.steps.flatMap((step) => botCommands(step.run ?? ""))));
+        assert.ok(lines.length >= 5, `found only ${lines.length} bot command lines`);
+        for (const line of lines) {
+            const command = parseCommand(line);
+            assert.notEqual(command.kind, "help", line.join(" "));
+        }
+    });
+
+    it("previews, brings up and tears down the stack of the PR that triggered it", () => {
+        const commands = Object.fromEntries(["pr-preview.yml", "pr-up.yml", "pr-close.yml"].map((file) => {
+            const lines = Object.values(workflows[file]!.jobs).flatMap((job) => job.steps.flatMap((step) => botCommands(step.run ?? "")));
+            return [file, lines.map((line) => parseCommand(line))];
+        }));
+        assert.deepEqual(commands["pr-preview.yml"]!.map((c) => [c.kind, "pr" in c ? c.pr : undefined, "imageTag" in c ? c.imageTag : undefined]), [["pr preview", 123, "pr-123"]]);
+        assert.deepEqual(commands["pr-up.yml"]!.map((c) => [c.kind, "pr" in c ? c.pr : undefined, "imageTag" in c ? c.imageTag : undefined]), [["pr up", 123, "pr-123"]]);
+        assert.deepEqual(commands["pr-close.yml"]!.map((c) => [c.kind, "pr" in c ? c.pr : undefined]), [["pr down", 123]]);
+        assert.deepEqual(workflows["pr-close.yml"]!.on.pull_request, { types: ["closed"] });
+        assert.ok("schedule" in workflows["pr-reaper.yml"]!.on);
+    });
+
+    it("pins every action to a major version and reads only the repository by default", () => {
+        for (const [file, workflow] of Object.entries(workflows)) {
+            assert.deepEqual(workflow.permissions, { contents: "read" }, file);
+            for (const job of Object.values(workflow.jobs)) {
+                for (const step of job.steps.filter((s) => s.uses !== undefined)) {
+                    assert.match(step.uses!, /^(\.\/|[\w-]+\/[\w-]+@v\d+$)/, `${file}: ${step.uses}`);
+                }
+                for (const [scope, level] of Object.entries(job.permissions ?? {})) {
+                    assert.ok(level === "read" || (file === "pr-preview.yml" && scope === "pull-requests"), `${file} grants ${scope}: ${level}`);
+                }
+            }
+        }
+    });
+
+    it("runs one update per PR at a time, never cancelling one halfway", () => {
+        const up = workflows["pr-up.yml"]!.concurrency!;
+        const close = workflows["pr-close.yml"]!.concurrency!;
+        assert.equal(up.group, close.group, "closing must wait for a running pr up");
+        assert.equal(up["cancel-in-progress"], false);
+        assert.equal(close["cancel-in-progress"], false);
+        assert.match(up.group, /github\.event\.pull_request\.number/);
+    });
+
+    it("keeps secrets away from pull requests from forks", () => {
+        for (const file of ["pr-up.yml", "pr-close.yml"]) {
+            for (const job of Object.values(workflows[file]!.jobs)) {
+                assert.equal(job.if, "github.event.pull_request.head.repo.full_name == github.repository", file);
+            }
+        }
+        assert.equal(workflows["pr-preview.yml"]!.jobs.preview!.if, "github.event.pull_request.head.repo.full_name == github.repository");
+    });
+});
