@@ -1,9 +1,11 @@
 /**
- * `npm run bench`: how the program's cost grows with the size of a PR stack, evaluated on mocks.
- * Each size runs in a fresh process (median of several runs); ratios are against the smallest size.
+ * `npm run bench`: how the program's cost grows with the size of a PR stack, evaluated on mocks
+ * (each size in a fresh process, ratios against the smallest size), then the restart path on the
+ * real engine against `kubectl rollout restart` when scripts/bench.sh has put an engine in reach.
  */
 import { execFileSync } from "node:child_process";
 import * as path from "node:path";
+import { benchRestart } from "./engineRestart";
 
 const SIZES = [4, 40, 400];
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -26,7 +28,7 @@ function median(values: number[]): number {
     return sorted[Math.floor(sorted.length / 2)] ?? NaN;
 }
 
-function main(): void {
+function mocksTable(): void {
     const rows = SIZES.map((size) => {
         const samples = Array.from({ length: RUNS }, () => measure(size));
         return {
@@ -46,4 +48,28 @@ function main(): void {
     }
 }
 
-main();
+async function engineTable(): Promise<void> {
+    const runs = Number(process.env.BENCH_ENGINE_RUNS ?? 3);
+    console.log(`\nRestart on the real engine and a kwok cluster (median of ${runs} runs per size)\n`);
+    console.log("| services | preview, no change ms | preview, new deployedAt ms | up, restart ms | kubectl rollout restart + status ms | up / kubectl |");
+    console.log("|---:|---:|---:|---:|---:|---:|");
+    for (const size of [4, 20]) {
+        const row = await benchRestart(size, runs);
+        console.log(`| ${row.services} | ${row.previewNoChangeMs.toFixed(0)} | ${row.previewRestartMs.toFixed(0)} | ` +
+            `${row.upRestartMs.toFixed(0)} | ${row.kubectlRestartMs.toFixed(0)} | ${(row.upRestartMs / row.kubectlRestartMs).toFixed(1)}x |`);
+    }
+}
+
+async function main(): Promise<void> {
+    mocksTable();
+    if (process.env.KUBECONFIG !== undefined && process.env.PULUMI_BACKEND_URL !== undefined) {
+        await engineTable();
+    } else {
+        console.log("\n(no engine in reach: run npm run bench, which brings one up, for the real-engine table)");
+    }
+}
+
+main().catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+});
