@@ -35,9 +35,18 @@ export function contractConfig(values: Record<string, unknown>): ConfigMap {
     ]));
 }
 
+/**
+ * Opens a stack with exactly `config`. A stack left behind by an aborted run is destroyed first
+ * (refreshing it against the cluster), so every scenario starts from nothing.
+ */
 export async function openStack(stackName: string, config: Record<string, unknown>): Promise<Stack> {
     const stack = await LocalWorkspace.createOrSelectStack({ stackName, workDir: REPO_ROOT }, { envVars: engineEnv() });
-    await stack.setAllConfig(contractConfig(config));
+    const leftovers = (await stack.exportStack()).deployment?.resources ?? [];
+    if (leftovers.length > 0) {
+        await stack.cancel().catch(() => undefined);
+        await stack.destroy({ refresh: true });
+    }
+    await setContractConfig(stack, config);
     return stack;
 }
 

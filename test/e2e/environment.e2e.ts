@@ -1,0 +1,115 @@
+import * as assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { Stack } from "@pulumi/pulumi/automation";
+import { changesByOp, engineEnv, setContractConfig, stepRecorder, withStack } from "./support/engine";
+import { Cluster } from "./support/kube";
+
+/** The slice of an Argo Rollout's status the scenarios read. */
+interface RolloutStatus {
+    readonly phase?: string;
+    readonly currentStepIndex?: number;
+    readonly currentPodHash?: string;
+    readonly stableRS?: string;
+    readonly abort?: boolean;
+    readonly observedGeneration?: string;
+}
+
+const NAMESPACE = "e2e-canary";
+const SERVICES = [
+    { name: "cart-service", image: "ghcr.io/pilab-hu/cart-service", port: 8080, replicas: 5 },
+    { name: "order-service", image: "ghcr.io/pilab-hu/order-service", port: 8080, replicas: 5 },
+];
+/** Replica-ratio canary (no traffic router here): 20 % of 5 replicas is one pod. */
+const STRATEGY = { canary: { steps: [{ setWeight: 20 }, { pause: {} }, { setWeight: 50 }, { pause: {} }] } };
+
+function environmentConfig(images: Record<string, string> = {}): Record<string, unknown> {
+    return { services: SERVICES, imageTag: "v1", images, environment: { name: NAMESPACE, strategy: STRATEGY } };
+}
+
+/**
+ * A release on the real Argo Rollouts controller: the config diff touches one Rollout, the
+ * controller walks the canary, and promote and abort work as the kubectl plugin does them.
+ */
+describe("canary environment on the real rollouts controller", () => {
+    const cluster = new Cluster(engineEnv().KUBECONFIG);
+
+    async function rollout(name: string): Promise<{ generation?: number; status: RolloutStatus }> {
+        const object = await cluster.custom.getNamespacedCustomObject({
+            group: "argoproj.io", version: "v1alpha1", namespace: NAMESPACE, plural: "rollouts", name,
+        }) as { metadata: { generation?: number }; status?: RolloutStatus };
+        return { generation: object.metadata.generation, status: object.status ?? {} };
+    }
+
+    /** Waits for the controller to have seen the latest spec and reach `phase`. */
+    async function phaseOf(name: string, phase: string): Promise<RolloutStatus> {
+        return cluster.eventually(`${name} to be ${phase}`, async () => {
+            const { generation, status } = await rollout(name);
+            return String(generation) === status.observedGeneration && status.phase === phase ? status : undefined;
+        }, 180_000);
+    }
+
+    /** Replicas and image of each of the Rollout's ReplicaSets, by pod-template hash. */
+    async function replicaSets(name: string): Promise<Map<string, { replicas: number; image: string }>> {
+        const sets = (await cluster.apps.listNamespacedReplicaSet({ namespace: NAMESPACE })).items
+            .filter((rs) => rs.metadata?.ownerReferences?.some((ref) => ref.kind === "Rollout" && ref.name === name));
+        return new Map(sets.map((rs) => [rs.metadata!.labels!["rollouts-pod-template-hash"]!, {
+            replicas: rs.spec?.replicas ?? 0,
+            image: rs.spec!.template!.spec!.containers[0]!.image!,
+        }]));
+    }
+
+    async function release(stack: Stack, image: string): Promise<void> {
+        await setContractConfig(stack, environmentConfig({ "cart-service": image }));
+        await stack.up();
+    }
+
+    it("releases one service through the canary steps, promotes it, aborts the next and releases again", async () => {
+        await withStack("env-e2e-canary", environmentConfig(), async (stack) => {
+            await stack.up();
+            for (const service of SERVICES) {
+                await phaseOf(service.name, "Healthy");
+            }
+
+            await setContractConfig(stack, environmentConfig({ "cart-service": "ghcr.io/pilab-hu/cart-service:v2" }));
+            const recorder = stepRecorder();
+            await stack.preview({ onEvent: recorder.onEvent });
+            assert.deepEqual(changesByOp(recorder.steps), { update: ["kubernetes:argoproj.io/v1alpha1:Rollout"] });
+            assert.match(recorder.steps[0]!.urn, /cart-service/);
+
+            await stack.up();
+            const paused = await phaseOf("cart-service", "Paused");
+            assert.equal(paused.currentStepIndex, 1);
+            const canary = (await replicaSets("cart-service")).get(paused.currentPodHash!);
+            assert.deepEqual(canary, { replicas: 1, image: "ghcr.io/pilab-hu/cart-service:v2" });
+            assert.equal((await rollout("order-service")).status.phase, "Healthy", "a release of one service leaves the others alone");
+
+            await plugin("promote", "cart-service", "--full");
+            const promoted = await phaseOf("cart-service", "Healthy");
+            assert.equal(promoted.stableRS, promoted.currentPodHash);
+            assert.equal((await replicaSets("cart-service")).get(promoted.stableRS!)?.image, "ghcr.io/pilab-hu/cart-service:v2");
+
+            await release(stack, "ghcr.io/pilab-hu/cart-service:v3");
+            await phaseOf("cart-service", "Paused");
+            await plugin("abort", "cart-service");
+            const aborted = await phaseOf("cart-service", "Degraded");
+            assert.equal(aborted.abort, true);
+            const stable = (await replicaSets("cart-service")).get(aborted.stableRS!);
+            assert.deepEqual(stable, { replicas: 5, image: "ghcr.io/pilab-hu/cart-service:v2" });
+
+            await release(stack, "ghcr.io/pilab-hu/cart-service:v4");
+            const next = await phaseOf("cart-service", "Paused");
+            assert.equal(next.currentStepIndex, 1);
+            assert.equal((await replicaSets("cart-service")).get(next.currentPodHash!)?.image, "ghcr.io/pilab-hu/cart-service:v4");
+        });
+    });
+
+    /** The Argo Rollouts kubectl plugin, built by the toolchain: the client operators use. */
+    function plugin(...args: string[]): Promise<void> {
+        return new Promise((resolve, reject) => {
+            const child = spawn("kubectl-argo-rollouts", [...args, "-n", NAMESPACE], { env: { ...process.env, ...engineEnv() }, stdio: ["ignore", "ignore", "pipe"] });
+            let stderr = "";
+            child.stderr.on("data", (chunk) => (stderr += chunk));
+            child.once("exit", (code) => (code === 0 ? resolve() : reject(new Error(`kubectl argo rollouts ${args.join(" ")}: ${stderr}`))));
+        });
+    }
+});
