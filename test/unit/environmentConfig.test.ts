@@ -1,35 +1,8 @@
 import * as assert from "node:assert/strict";
-import { ConfigError, ConfigSource, loadConfig } from "../../config";
+import { loadConfig } from "../../config";
+import { assertConfigRejected as assertRejected, cliConfigSource as source } from "../support/configAssertions";
 import { failProgram } from "../support/program";
-import { projectDefaults, stackFileConfig } from "../support/projectConfig";
-
-/** A config source that answers as the CLI does: strings, with structured values as JSON text. */
-function source(overrides: Record<string, unknown>): ConfigSource {
-    const values: Record<string, unknown> = { ...projectDefaults(), ...overrides };
-    return (key) => {
-        const value = values[key];
-        return value === undefined ? undefined : typeof value === "string" ? value : JSON.stringify(value);
-    };
-}
-
-function problemsOf(overrides: Record<string, unknown>): string {
-    try {
-        loadConfig(source(overrides));
-    } catch (error) {
-        assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
-        return error.message;
-    }
-    assert.fail("the config was accepted");
-}
-
-function assertRejected(overrides: Record<string, unknown>, key: string, ...expected: RegExp[]): void {
-    const message = problemsOf(overrides);
-    const line = message.split("\n").find((l) => l.includes(`- ${key}:`));
-    assert.ok(line, `no problem reported for ${key} in:\n${message}`);
-    for (const pattern of expected) {
-        assert.match(line, pattern);
-    }
-}
+import { stackFileConfig } from "../support/projectConfig";
 
 const steps = [
     { setWeight: 20 },

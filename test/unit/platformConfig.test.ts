@@ -1,19 +1,11 @@
 import * as assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError, ConfigSource, loadConfig, StackConfig } from "../../config";
+import { StackConfig } from "../../config";
+import { assertConfigRejected, configProblems, loadFrom } from "../support/configAssertions";
 import { PLATFORM_CHART_DEFAULTS } from "../../config/platform";
-import { projectDefaults, stackFileConfig } from "../support/projectConfig";
+import { stackFileConfig } from "../support/projectConfig";
 
 const PASSWORD = "correct-horse-battery-staple";
-
-/** A config source that answers as the CLI does: strings, with structured values as JSON text. */
-function source(overrides: Record<string, unknown>): ConfigSource {
-    const values: Record<string, unknown> = { ...projectDefaults(), imageTag: "v1", ...overrides };
-    return (key) => {
-        const value = values[key];
-        return value === undefined ? undefined : typeof value === "string" ? value : JSON.stringify(value);
-    };
-}
 
 /** A platform with the password monitoring needs, and `more` laid over it per add-on. */
 function platform(more: Record<string, Record<string, unknown>> = {}): Record<string, unknown> {
@@ -21,26 +13,15 @@ function platform(more: Record<string, Record<string, unknown>> = {}): Record<st
 }
 
 function load(platformConfig: unknown): StackConfig {
-    return loadConfig(source({ platform: platformConfig }));
+    return loadFrom({ imageTag: "v1", platform: platformConfig });
 }
 
 function problemsOf(platformConfig: unknown): string {
-    try {
-        load(platformConfig);
-    } catch (error) {
-        assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
-        return error.message;
-    }
-    assert.fail("the config was accepted");
+    return configProblems({ imageTag: "v1", platform: platformConfig });
 }
 
 function assertRejected(platformConfig: unknown, key: string, ...expected: RegExp[]): void {
-    const message = problemsOf(platformConfig);
-    const line = message.split("\n").find((l) => l.includes(`- rollout-stacks:${key}:`));
-    assert.ok(line, `no problem reported for rollout-stacks:${key} in:\n${message}`);
-    for (const pattern of expected) {
-        assert.match(line, pattern);
-    }
+    assertConfigRejected({ imageTag: "v1", platform: platformConfig }, `rollout-stacks:${key}`, ...expected);
 }
 
 const app = { name: "shop", repoURL: "https://github.com/acme/deploy.git", path: "apps/shop", namespace: "shop" };
@@ -179,7 +160,7 @@ describe("platform config", () => {
                 const file = stackFileConfig(stack);
                 const withPassword = { ...file.platform as Record<string, any> };
                 withPassword.monitoring = { ...withPassword.monitoring, grafanaAdminPassword: PASSWORD };
-                const parsed = loadConfig(source({ ...file, platform: withPassword })).platform;
+                const parsed = loadFrom({ ...file, platform: withPassword }).platform;
                 assert.ok(parsed);
                 assert.ok([parsed.argoRollouts, parsed.argoCd, parsed.monitoring, parsed.certManager].every((addOn) => addOn.enabled));
                 assert.match(problemsOf(file.platform), /platform\.monitoring\.grafanaAdminPassword/);
