@@ -20,5 +20,6 @@ cd "$repo"
 pulumi stack select --create "pr-$pr"
 pulumi config set --path pr.number "$pr"
 pulumi up --yes --skip-preview
-log "PR $pr is up; its outputs:"
+log "PR $pr is up at $(pulumi stack output url); its outputs:"
 pulumi stack output --json
+[[ $KUBECONFIG != "$CLUSTER_STATE_DIR"/* ]] || log "the local cluster keeps running: npm run cluster -- down stops it"
