@@ -122,15 +122,17 @@ export class ArgoCd extends pulumi.ComponentResource {
             spec: appProjectSpec(args.project, applications),
         }, { parent: this, dependsOn: crdsReady });
 
-        const finalizers = args.cascadeDelete ?? true ? ["resources-finalizer.argocd.argoproj.io"] : [];
+        // Only non-empty: the API server drops an empty finalizers list or annotations map, and
+        // sending one anyway makes every preview show it being added again.
+        const cascade = args.cascadeDelete ?? true ? { finalizers: ["resources-finalizer.argocd.argoproj.io"] } : {};
         this.applications = Object.fromEntries(applications.map((app) => [app.name, new k8s.apiextensions.CustomResource(`${name}-${app.name}`, {
             apiVersion: "argoproj.io/v1alpha1",
             kind: "Application",
             metadata: {
                 name: app.name,
                 namespace: args.namespace,
-                finalizers,
-                annotations: app.waitUntilHealthy ? { "pulumi.com/waitFor": "jsonpath={.status.health.status}=Healthy" } : {},
+                ...cascade,
+                ...(app.waitUntilHealthy ? { annotations: { "pulumi.com/waitFor": "jsonpath={.status.health.status}=Healthy" } } : {}),
             },
             spec: applicationSpec(app, args.project.name),
         }, { parent: this, dependsOn: [...crdsReady, this.project] })]));
