@@ -2,7 +2,10 @@
 # A local fake Kubernetes cluster for the real engine: kwok's binary runtime
 # running the control plane built by toolchain.sh (nothing is downloaded), a
 # few fake nodes on which kwok's default stages make pods Running/Ready, the
-# Argo Rollouts CRDs, and the rollouts controller running out of cluster.
+# Argo Rollouts CRDs, and the rollouts controller running out of cluster. The
+# CRDs of ArgoCD, prometheus-operator and cert-manager are applied too (their
+# controllers are not run), so the platform's custom resources meet the real
+# schemas with every add-on's installVia: external.
 # All state lives in $ROLLOUT_STACKS_CACHE/cluster/; ~/.kube/config is never touched.
 #
 # Usage: bash scripts/cluster.sh up|down|env|status
@@ -81,6 +84,19 @@ wait_for() {
 
 process_gone() { ! kill -0 "$1" 2>/dev/null; }
 
+# Server-side: several of these CRDs exceed the annotation limit of a client-side
+# apply. Re-applying unchanged manifests changes nothing.
+apply_crds() {
+  local dir dirs files=(-f "$ROLLOUT_STACKS_ROLLOUTS_CRDS")
+  IFS=: read -ra dirs <<<"${ROLLOUT_STACKS_PLATFORM_CRDS:?not set by the toolchain env: run bash scripts/toolchain.sh}"
+  for dir in "${dirs[@]}"; do files+=(-f "$dir"); done
+  kube apply --server-side --force-conflicts "${files[@]}" >/dev/null
+  wait_for "the CRDs to be established" 60 crds_established "${files[@]}"
+}
+
+# kubectl wait fails at once, instead of waiting, on a CRD without conditions yet.
+crds_established() { kube wait --for condition=Established --timeout 5s "$@" >/dev/null 2>&1; }
+
 controller_pid() {
   local pid
   [[ -f $CONTROLLER_PID_FILE ]] || return 1
@@ -149,7 +165,7 @@ cmd_up() {
   fi
   wait_for "kube-apiserver of $CLUSTER_NAME" 60 api_ready
   kwokctl_logged scale node --name "$CLUSTER_NAME" --replicas "$NODE_COUNT"
-  kube apply --server-side --force-conflicts -f "$ROLLOUT_STACKS_ROLLOUTS_CRDS" >/dev/null
+  apply_crds
   # The controller's home, as in a real install: it reads its ConfigMaps there.
   kube create namespace "$ROLLOUTS_NAMESPACE" --dry-run=client -o yaml | kube apply -f - >/dev/null
   controller_pid >/dev/null || start_controller

@@ -3,7 +3,9 @@
 #   pulumi + its Node.js language host, the Kubernetes provider (registered in a
 #   private PULUMI_HOME), a control plane (etcd, kube-apiserver,
 #   kube-controller-manager, kube-scheduler, kubectl if missing), kwok/kwokctl
-#   and the Argo Rollouts controller + kubectl plugin + CRDs.
+#   and the Argo Rollouts controller + kubectl plugin + CRDs. It also copies, with
+#   nothing to build, the CRD manifests of the platform's other add-ons (ArgoCD,
+#   prometheus-operator, cert-manager) out of their Go modules.
 # Everything comes from Go module sources at the versions in versions.env and
 # lands in $ROLLOUT_STACKS_CACHE/toolchain/<name>-<version>/ (default cache:
 # ~/.cache/rollout-stacks), never in the repo. A finished piece carries a stamp
@@ -210,17 +212,19 @@ build_kubernetes_provider() {
 }
 
 # Registers the provider in our PULUMI_HOME (giving the version keeps the CLI off
-# the network), unless `pulumi plugin ls` already lists it.
+# the network) unless it is there already. The plugin directory is checked rather
+# than `pulumi plugin ls`, which can miss a plugin while another CLI holds its lock.
 register_kubernetes_provider() {
   local binary=$1
-  if "$PULUMI_BIN" plugin ls 2>/dev/null | grep -Eq "^kubernetes +resource +$PULUMI_KUBERNETES_VERSION "; then
+  local installed=$PULUMI_HOME/plugins/resource-kubernetes-v$PULUMI_KUBERNETES_VERSION/pulumi-resource-kubernetes
+  if cmp -s "$binary" "$installed"; then
     return
   fi
   BUILD_LOG=$LOG_DIR/pulumi-plugin-install.log
   run "pulumi-resource-kubernetes@$PULUMI_KUBERNETES_VERSION" \
     "$PULUMI_BIN" plugin install resource kubernetes "$PULUMI_KUBERNETES_VERSION" --file "$binary"
-  "$PULUMI_BIN" plugin ls | grep -Eq "^kubernetes +resource +$PULUMI_KUBERNETES_VERSION " ||
-    die "pulumi plugin ls does not list kubernetes $PULUMI_KUBERNETES_VERSION after install"
+  cmp -s "$binary" "$installed" ||
+    die "pulumi plugin install did not put kubernetes $PULUMI_KUBERNETES_VERSION at $installed"
 }
 
 ensure_kubernetes_provider() {
@@ -353,6 +357,47 @@ ensure_argo_rollouts() {
   add_bin_dir "$ARGO_ROLLOUTS_DIR"
 }
 
+# --- Platform CRDs ---------------------------------------------------------------
+
+PLATFORM_CRD_DIRS=()    # what env.sh exports as ROLLOUT_STACKS_PLATFORM_CRDS
+
+# platform_crds NAME VERSION MODULE FILES: the CustomResourceDefinitions MODULE@vVERSION ships
+# as FILES (a glob inside the module), copied from the module cache into
+# $TOOLCHAIN_DIR/crds-NAME-VERSION/. Nothing is built; the stamp names the module and glob.
+platform_crds() {
+  local name=$1 version=$2 module=$3@v$2 files=$4 how=cached start=$SECONDS src file count=0
+  local dir=$TOOLCHAIN_DIR/crds-$name-$version
+  if [[ ! -f $dir/.stamp || $(<"$dir/.stamp") != "$module $files" ]]; then
+    BUILD_LOG=$LOG_DIR/crds-$name-$version.log
+    rm -rf "$dir" && mkdir -p "$dir" && : >"$BUILD_LOG"
+    src=$(module_dir "$module")
+    # shellcheck disable=SC2086 # $files is a glob to expand
+    run "$module" cp "$src"/$files "$dir/"
+    chmod u+w "$dir"/*.yaml
+    printf '%s\n' "$module $files" >"$dir/.stamp"
+    how=fetched
+  fi
+  for file in "$dir"/*.yaml; do
+    grep -q '^kind: CustomResourceDefinition$' "$file" || die "$module: $file is not a CustomResourceDefinition"
+    count=$((count + 1))
+  done
+  ((count > 0)) || die "$module: no CRDs match $files"
+  report "crds-$name" "$version" "$how" "$((SECONDS - start))" "$dir ($count CRDs)"
+  PLATFORM_CRD_DIRS+=("$dir")
+}
+
+# The CRDs of the platform's custom resources (AppProject, Application, ServiceMonitor,
+# PrometheusRule, ClusterIssuer, ...), so the local cluster validates them with the real
+# schemas while the add-ons themselves stay uninstalled (installVia: external).
+ensure_platform_crds() {
+  platform_crds argo-cd "$ARGO_CD_VERSION" github.com/argoproj/argo-cd/v3 'manifests/crds/*-crd.yaml'
+  # Not prometheus-operator-crd-full: its AlertmanagerConfig v1beta1 needs the conversion webhook.
+  platform_crds prometheus-operator "$PROMETHEUS_OPERATOR_VERSION" \
+    github.com/prometheus-operator/prometheus-operator 'example/prometheus-operator-crd/*.yaml'
+  # deploy/crds: plain YAML with the same specs as the chart's templated crd-*.yaml.
+  platform_crds cert-manager "$CERT_MANAGER_VERSION" github.com/cert-manager/cert-manager 'deploy/crds/*.yaml'
+}
+
 # --- env.sh ------------------------------------------------------------------------
 
 write_env_file() {
@@ -368,6 +413,8 @@ write_env_file() {
     echo 'export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true'
     echo 'export PULUMI_DISABLE_REGISTRY_RESOLVE=true'
     printf 'export ROLLOUT_STACKS_ROLLOUTS_CRDS=%q\n' "$ARGO_ROLLOUTS_DIR/crds"
+    # Colon-separated, like PATH: one directory of CRD manifests per project.
+    printf 'export ROLLOUT_STACKS_PLATFORM_CRDS=%q\n' "$(IFS=:; echo "${PLATFORM_CRD_DIRS[*]}")"
   } >"$TOOLCHAIN_ENV"
 }
 
@@ -382,6 +429,7 @@ main() {
   ensure_etcd
   ensure_kwok
   ensure_argo_rollouts
+  ensure_platform_crds
   write_env_file
   log "built for ${TOTAL_SECONDS}s in this run; cache: $CACHE_DIR"
   log "use it with: source $TOOLCHAIN_ENV"
