@@ -1,5 +1,6 @@
 import * as path from "node:path";
 import { CommandError, ConcurrentUpdateError, ConfigMap, EngineEvent, PreviewResult, Stack, UpResult } from "@pulumi/pulumi/automation";
+import { CheckoutLockedError, withCheckoutLock } from "./checkoutLock";
 import { formatDuration } from "./duration";
 import { BotError, commandOutput, EXIT, extractConfigError } from "./errors";
 import { describeEngineEvent, Output } from "./output";
@@ -19,9 +20,10 @@ export function lockRetryDelay(attempt: number): number {
 }
 
 /**
- * Runs `operation`; when another update holds the stack's lock (ConcurrentUpdateError) and
- * `waitLockMs` is given, tries again with backoff until the lock frees or the wait is over.
- * Without `waitLockMs` the ConcurrentUpdateError goes to the caller unchanged.
+ * Runs `operation`; when another update holds the stack's lock (the engine's ConcurrentUpdateError,
+ * or another bot command's {@link CheckoutLockedError}) and `waitLockMs` is given, tries again with
+ * backoff until the lock frees or the wait is over. Without `waitLockMs` the error goes to the
+ * caller unchanged.
  */
 export async function withLockWait<T>(operation: () => Promise<T>, waitLockMs: number | undefined, ctx: EngineContext): Promise<T> {
     const deadline = ctx.now() + (waitLockMs ?? 0);
@@ -29,7 +31,7 @@ export async function withLockWait<T>(operation: () => Promise<T>, waitLockMs: n
         try {
             return await operation();
         } catch (error) {
-            if (!(error instanceof ConcurrentUpdateError) || waitLockMs === undefined) {
+            if (!(error instanceof ConcurrentUpdateError || error instanceof CheckoutLockedError) || waitLockMs === undefined) {
                 throw error;
             }
             const remaining = deadline - ctx.now();
@@ -60,7 +62,7 @@ function progressCallbacks(ctx: EngineContext, extra?: (event: EngineEvent) => v
 
 /** True when the failed operation provably changed nothing, so the config it was given can be put back. */
 function appliedNothing(error: unknown): boolean {
-    if (error instanceof ConcurrentUpdateError || (error instanceof BotError && error.exitCode === EXIT.concurrentUpdate)) {
+    if (error instanceof ConcurrentUpdateError) {
         return true;
     }
     if (error instanceof CommandError) {
@@ -107,25 +109,24 @@ export type ConfigChange = (current: ConfigMap) => ConfigUpdate;
 /**
  * Writes the change into the stack's config and runs `pulumi up`. If the program refuses the config
  * or another update holds the lock, nothing was applied and the config is put back as it was, so
- * the next `pulumi up` does not trip over a value that never made it.
+ * the next `pulumi up` does not trip over a value that never made it. The whole sequence holds the
+ * checkout's lock, and a retry after waiting for a lock starts over from the config as it is then.
  */
 export async function updateStack(stack: Stack, change: ConfigChange, options: UpdateOptions, ctx: EngineContext): Promise<UpResult> {
-    const before = await stack.getAllConfig();
-    const update = change(before);
-    await writeConfig(stack, update);
     const policyPacks = absolutePolicyPacks(options.policyPacks);
-    try {
-        return await withLockWait(
-            () => stack.up({ ...progressCallbacks(ctx), message: options.message, ...(policyPacks === undefined ? {} : { policyPacks }) }),
-            options.waitLockMs,
-            ctx,
-        );
-    } catch (error) {
-        if (appliedNothing(error) && await restoreConfig(stack, before, update, ctx)) {
-            ctx.out.progress(`  nothing was applied; ${stack.name}'s config is back as it was`);
+    return withLockWait(() => withCheckoutLock(stack, async () => {
+        const before = await stack.getAllConfig();
+        const update = change(before);
+        await writeConfig(stack, update);
+        try {
+            return await stack.up({ ...progressCallbacks(ctx), message: options.message, ...(policyPacks === undefined ? {} : { policyPacks }) });
+        } catch (error) {
+            if (appliedNothing(error) && await restoreConfig(stack, before, update, ctx)) {
+                ctx.out.progress(`  nothing was applied; ${stack.name}'s config is back as it was`);
+            }
+            throw error;
         }
-        throw error;
-    }
+    }), options.waitLockMs, ctx);
 }
 
 /**
@@ -136,19 +137,17 @@ export async function updateStack(stack: Stack, change: ConfigChange, options: U
 export async function previewStack(
     stack: Stack, change: ConfigChange, options: Omit<UpdateOptions, "message">, onEvent: (event: EngineEvent) => void, ctx: EngineContext,
 ): Promise<PreviewResult> {
-    const before = await stack.getAllConfig();
-    const update = change(before);
-    await writeConfig(stack, update);
     const policyPacks = absolutePolicyPacks(options.policyPacks);
-    try {
-        return await withLockWait(
-            () => stack.preview({ ...progressCallbacks(ctx, onEvent), ...(policyPacks === undefined ? {} : { policyPacks }) }),
-            options.waitLockMs,
-            ctx,
-        );
-    } finally {
-        await restoreConfig(stack, before, update, ctx);
-    }
+    return withLockWait(() => withCheckoutLock(stack, async () => {
+        const before = await stack.getAllConfig();
+        const update = change(before);
+        await writeConfig(stack, update);
+        try {
+            return await stack.preview({ ...progressCallbacks(ctx, onEvent), ...(policyPacks === undefined ? {} : { policyPacks }) });
+        } finally {
+            await restoreConfig(stack, before, update, ctx);
+        }
+    }), options.waitLockMs, ctx);
 }
 
 /**

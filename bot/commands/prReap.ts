@@ -1,5 +1,6 @@
 import { ConcurrentUpdateError } from "@pulumi/pulumi/automation";
 import type { Command } from "../args";
+import { CheckoutLockedError } from "../checkoutLock";
 import { activeUpdate } from "../configChanges";
 import { BotContext } from "../context";
 import { formatDuration } from "../duration";
@@ -59,7 +60,7 @@ async function act(decision: ReapDecision, ctx: BotContext): Promise<Outcome> {
         }
         return "done";
     } catch (error) {
-        if (error instanceof ConcurrentUpdateError) {
+        if (error instanceof ConcurrentUpdateError || error instanceof CheckoutLockedError) {
             return "skipped: another update is running";
         }
         const report = reportFailure(error);

@@ -1,0 +1,307 @@
+import * as assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import { REPO_ROOT } from "../support/projectConfig";
+import { engineEnv } from "./support/engine";
+import { Cluster, restartedAt } from "./support/kube";
+
+const CATALOGUE = ["cart-service", "order-service", "payment-service", "product-service"];
+const BOT = path.join(REPO_ROOT, "bot", "bin.js");
+const RFC3339_SECONDS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
+
+/** What one bot run left: its exit code, the JSON document it printed on stdout, and its progress. */
+interface BotRun {
+    readonly code: number | null;
+    readonly result: unknown;
+    readonly stderr: string;
+}
+
+/** The --json documents the scenarios read (docs/release-bot.md), as far as they assert on them. */
+interface Failure { readonly error: string; readonly exitCode: number }
+interface PrUpResult { readonly url: string; readonly outputs: { readonly namespace: string } }
+interface PreviewResult { readonly markdown: string; readonly counts: Readonly<Record<string, number>> }
+interface Changes { readonly changes: Readonly<Record<string, number>> }
+interface RestartResult extends Changes { readonly deployedAt: string; readonly lastDeployedAt: string | null }
+interface DownResult { readonly stack: string; readonly existed: boolean; readonly removed: boolean }
+interface ReapResult { readonly dryRun: boolean; readonly decisions: readonly { readonly stack: string; readonly action: string; readonly outcome: string }[] }
+
+/**
+ * The release bot on the real engine, driven as CI and chat ops drive it: `rollout-bot ... --json`
+ * as a child process, judged by its exit code, its JSON on stdout and the Kubernetes API.
+ */
+describe("release bot on the real engine", () => {
+    const cluster = new Cluster(engineEnv().KUBECONFIG);
+    // `pr reap --yes` acts on every PR stack of its backend, and other runs share the suite's: the
+    // bot's stacks live in a file backend of their own beside it, so the reaper sees only them.
+    const backendUrl = `${engineEnv().PULUMI_BACKEND_URL!.replace(/\/+$/, "")}/rollout-bot`;
+    const env = { ...engineEnv(), PULUMI_BACKEND_URL: backendUrl };
+    const workspaceOptions = { envVars: env };
+
+    before(() => {
+        assert.match(backendUrl, /^file:\/\//, "the bot's end-to-end tests need a file backend (scripts/e2e.sh sets one up)");
+    });
+
+    function bot(...args: string[]): Promise<BotRun> {
+        return new Promise((resolve, reject) => {
+            const child = spawn(process.execPath, [BOT, ...args, "--json"], {
+                cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"],
+            });
+            let stdout = "";
+            let stderr = "";
+            child.stdout.on("data", (chunk) => (stdout += chunk));
+            child.stderr.on("data", (chunk) => (stderr += chunk));
+            child.once("error", reject);
+            child.once("close", (code) => {
+                try {
+                    resolve({ code, result: JSON.parse(stdout), stderr });
+                } catch {
+                    reject(new Error(`rollout-bot ${args.join(" ")} exited ${code} without a JSON document on stdout:\n${stdout}\n${stderr}`));
+                }
+            });
+        });
+    }
+
+    /** The result of a run that must succeed; a failure shows the bot's own output. */
+    function succeeded<T>(run: BotRun): T {
+        assert.equal(run.code, 0, `the bot failed:\n${run.stderr}`);
+        return run.result as T;
+    }
+
+    /** The failure document of a run that must fail with `code`. */
+    function failed(run: BotRun, code: number): Failure {
+        assert.equal(run.code, code, `expected exit ${code}:\n${run.stderr}`);
+        const failure = run.result as Failure;
+        assert.equal(failure.exitCode, code);
+        return failure;
+    }
+
+    /** What the reaper decided and did for one stack. */
+    function reaping(result: ReapResult, stackName: string): string[][] {
+        return result.decisions.filter((d) => d.stack === stackName).map((d) => [d.action, d.outcome]);
+    }
+
+    /** `pr down` in a finally: it also removes what a failed scenario left; its own failure never hides the scenario's. */
+    async function prDown(pr: number, failure: unknown): Promise<void> {
+        const down = await bot("pr", "down", String(pr), "--wait-lock", "5m");
+        if (down.code !== 0) {
+            if (failure === undefined) {
+                assert.fail(`pr down ${pr} in cleanup failed:\n${down.stderr}`);
+            }
+            console.error(`pr down ${pr} in cleanup failed as well:\n${down.stderr}`);
+        }
+    }
+
+    /** Runs `body` and always takes the PR's stack down afterwards. */
+    async function withPr(pr: number, body: () => Promise<void>): Promise<void> {
+        let failure: unknown;
+        try {
+            await body();
+        } catch (error) {
+            failure = error;
+            throw error;
+        } finally {
+            await prDown(pr, failure);
+        }
+    }
+
+    function selectStack(stackName: string): Promise<Stack> {
+        return LocalWorkspace.selectStack({ stackName, workDir: REPO_ROOT }, workspaceOptions);
+    }
+
+    async function stackNames(): Promise<string[]> {
+        const workspace = await LocalWorkspace.create({ workDir: REPO_ROOT, ...workspaceOptions });
+        return (await workspace.listStacks()).map((summary) => summary.name);
+    }
+
+    /** Where the file backend keeps a stack's locks: `.pulumi/locks/<org>/<project>/<stack>/<id>.json`. */
+    function lockDir(stackName: string): string {
+        return path.join(backendUrl.slice("file://".length), ".pulumi", "locks", "organization", "rollout-stacks", stackName);
+    }
+
+    function stackLocks(stackName: string): string[] {
+        return fs.existsSync(lockDir(stackName)) ? fs.readdirSync(lockDir(stackName)) : [];
+    }
+
+    /** The lock an update from another machine (a CI runner) would hold; returns its file. */
+    function lockFromElsewhere(stackName: string): string {
+        const file = path.join(lockDir(stackName), "e2e-ci-runner.json");
+        fs.mkdirSync(path.dirname(file), { recursive: true });
+        fs.writeFileSync(file, JSON.stringify({ pid: 4242, username: "ci", hostname: "runner", timestamp: new Date().toISOString() }));
+        return file;
+    }
+
+    /** What a plain `pulumi preview` of the stack would change, by operation (same excluded). */
+    async function pendingChanges(stackName: string): Promise<Record<string, number>> {
+        const preview = await (await selectStack(stackName)).preview();
+        return Object.fromEntries(Object.entries(preview.changeSummary).filter(([op, count]) => op !== "same" && (count ?? 0) > 0)) as Record<string, number>;
+    }
+
+    async function deployments(namespace: string): Promise<Record<string, { replicas?: number; available?: number; image?: string; restartedAt?: string }>> {
+        return Object.fromEntries((await cluster.deployments(namespace)).map((d) => [d.metadata!.name!, {
+            replicas: d.spec?.replicas,
+            available: d.status?.availableReplicas,
+            image: d.spec?.template.spec?.containers[0]?.image,
+            restartedAt: restartedAt(d),
+        }]));
+    }
+
+    async function replicaSetCounts(namespace: string): Promise<Record<string, number>> {
+        const byDeployment = await cluster.replicaSetsByDeployment(namespace);
+        return Object.fromEntries([...byDeployment].map(([name, sets]) => [name, sets.length]).sort());
+    }
+
+    function plus(counts: Record<string, number>, n: number): Record<string, number> {
+        return Object.fromEntries(Object.entries(counts).map(([name, count]) => [name, count + n]));
+    }
+
+    /** The resourceVersion of every Deployment and Service in the namespace: any write changes one. */
+    async function resourceVersions(namespace: string): Promise<Record<string, string | undefined>> {
+        const [deploymentList, serviceList] = await Promise.all([
+            cluster.apps.listNamespacedDeployment({ namespace }),
+            cluster.core.listNamespacedService({ namespace }),
+        ]);
+        return Object.fromEntries([
+            ...deploymentList.items.map((d) => [`Deployment/${d.metadata!.name}`, d.metadata!.resourceVersion]),
+            ...serviceList.items.map((s) => [`Service/${s.metadata!.name}`, s.metadata!.resourceVersion]),
+        ]);
+    }
+
+    function allAvailable(state: Awaited<ReturnType<typeof deployments>>): void {
+        assert.deepEqual(Object.keys(state).sort(), CATALOGUE);
+        for (const [name, d] of Object.entries(state)) {
+            assert.equal(d.replicas, 1, `${name} replicas`);
+            assert.equal(d.available, 1, `${name} is not Available`);
+        }
+    }
+
+    it("takes a PR stack through up, preview, restart, a refused config, pause, resume and down", async () => {
+        const pr = 950;
+        const stackName = `pr-${pr}`;
+        const settingsFile = path.join(REPO_ROOT, `Pulumi.${stackName}.yaml`);
+        await withPr(pr, async () => {
+            const up = succeeded<PrUpResult>(await bot("pr", "up", String(pr), "--image-tag", "pr-950"));
+            assert.equal(up.url, "https://pr-950.shop.pilab.hu");
+            const namespace = up.outputs.namespace;
+            assert.equal(namespace, "pr-950-shop-pilab-hu");
+            const live = await deployments(namespace);
+            allAvailable(live);
+            assert.deepEqual(Object.values(live).map((d) => d.image).sort(), CATALOGUE.map((name) => `ghcr.io/pilab-hu/${name}:pr-950`));
+
+            // The PR check: exactly the four Deployments change, in place; and the preview changes nothing.
+            const preview = succeeded<PreviewResult>(await bot("pr", "preview", String(pr), "--image-tag", "pr-950-next"));
+            const lines = preview.markdown.split("\n");
+            assert.equal(lines[0], "<!-- rollout-bot:preview stack=pr-950 -->");
+            assert.match(preview.markdown, /^\*\*Resources:\*\* 4 to update, \d+ unchanged$/m);
+            const tableRows = lines.filter((line) => line.startsWith("| ")).slice(2);
+            assert.deepEqual(tableRows, CATALOGUE.map((name) =>
+                `| ~ update | \`kubernetes:apps/v1:Deployment\` | \`${name}\` | \`spec.template.spec.containers[0].image\` |`));
+            assert.deepEqual(Object.keys(preview.counts).filter((op) => op !== "same"), ["update"]);
+            assert.deepEqual(await deployments(namespace), live);
+            assert.deepEqual(await pendingChanges(stackName), {}, "pr preview must put the stack's config back");
+
+            // restart: one new ReplicaSet per Deployment, and the program reports the new deployedAt.
+            const setsBefore = await replicaSetCounts(namespace);
+            const restart = succeeded<RestartResult>(await bot("restart", stackName));
+            assert.match(restart.deployedAt, RFC3339_SECONDS);
+            assert.equal(restart.lastDeployedAt, restart.deployedAt);
+            assert.deepEqual(restart.changes, { same: restart.changes.same, update: 4 });
+            assert.deepEqual(await replicaSetCounts(namespace), plus(setsBefore, 1));
+            for (const [name, d] of Object.entries(await deployments(namespace))) {
+                assert.equal(d.restartedAt, restart.deployedAt, `${name} restartedAt`);
+                assert.equal(d.available, 1, `${name} is not Available after the restart`);
+            }
+
+            // A bad value the bot cannot judge itself reaches the program, which refuses it with its key.
+            const versions = await resourceVersions(namespace);
+            const config = await (await selectStack(stackName)).getAllConfig();
+            const refused = failed(await bot("pr", "up", String(pr), "--image-tag", "pr-950", "--services", "cart-service,basket-service"), 3);
+            assert.match(refused.error, /rollout-stacks:pr\.services\[1\]: no service named basket-service/);
+            assert.deepEqual(await resourceVersions(namespace), versions);
+            assert.deepEqual(await (await selectStack(stackName)).getAllConfig(), config, "a refused config must be put back");
+            // A bad image tag never gets that far: the bot refuses it as bad usage.
+            assert.match(failed(await bot("pr", "up", String(pr), "--image-tag", "bad tag"), 2).error, /--image-tag 'bad tag'/);
+
+            succeeded(await bot("pr", "pause", String(pr)));
+            for (const [name, d] of Object.entries(await deployments(namespace))) {
+                assert.equal(d.replicas, 0, `${name} is not paused`);
+            }
+            assert.ok(await cluster.namespaceExists(namespace), "pause must keep the namespace");
+
+            succeeded(await bot("pr", "resume", String(pr)));
+            allAvailable(await deployments(namespace));
+
+            assert.deepEqual(succeeded<DownResult>(await bot("pr", "down", String(pr))), { stack: stackName, existed: true, removed: true });
+            assert.ok(!(await stackNames()).includes(stackName), `${stackName} is still listed`);
+            assert.ok(!fs.existsSync(settingsFile), `${settingsFile} is left behind`);
+            await cluster.eventually(`namespace ${namespace} to go`, async () => (await cluster.namespaceExists(namespace)) ? undefined : true);
+
+            assert.deepEqual(succeeded<DownResult>(await bot("pr", "down", String(pr))), { stack: stackName, existed: false, removed: false });
+            failed(await bot("restart", stackName), 4);
+            assert.ok(!fs.existsSync(settingsFile), "a command on a missing stack must not create its settings file");
+        });
+    });
+
+    it("lets one of two concurrent restarts through, serialises them with --wait-lock, and reaps an idle stack", async () => {
+        const pr = 951;
+        const stackName = `pr-${pr}`;
+        await withPr(pr, async () => {
+            const namespace = succeeded<PrUpResult>(await bot("pr", "up", String(pr), "--image-tag", "pr-951")).outputs.namespace;
+
+            // Without --wait-lock the second restart changes nothing and says so.
+            let sets = await replicaSetCounts(namespace);
+            const racing = await Promise.all([bot("restart", stackName), bot("restart", stackName)]);
+            assert.deepEqual(racing.map((run) => run.code).sort(), [0, 5], racing.map((run) => run.stderr).join("\n"));
+            const winner = succeeded<RestartResult>(racing.find((run) => run.code === 0)!);
+            const loser = failed(racing.find((run) => run.code === 5)!, 5);
+            assert.match(loser.error, /another update is running on this stack, so nothing was changed/);
+            assert.match(loser.error, /--wait-lock/);
+            assert.equal(winner.lastDeployedAt, winner.deployedAt);
+            assert.deepEqual(await replicaSetCounts(namespace), plus(sets, 1));
+            assert.deepEqual(stackLocks(stackName), [], `${stackName} is still locked`);
+            assert.equal((await (await selectStack(stackName)).getConfig("rollout-stacks:deployedAt")).value, winner.deployedAt,
+                "the stack's config must hold what the winner deployed");
+            assert.deepEqual(await pendingChanges(stackName), {});
+
+            // An update from elsewhere holds the engine's lock: the restart changes nothing, and its config write is undone.
+            const config = await (await selectStack(stackName)).getAllConfig();
+            const foreignLock = lockFromElsewhere(stackName);
+            try {
+                const blocked = failed(await bot("restart", stackName), 5);
+                assert.match(blocked.error, /another update is running on this stack, so nothing was changed/);
+                assert.match(blocked.error, /created by ci@runner \(pid 4242\)/);
+            } finally {
+                fs.rmSync(foreignLock, { force: true });
+            }
+            assert.deepEqual(await (await selectStack(stackName)).getAllConfig(), config);
+
+            // With --wait-lock the second waits for the first, then restarts again.
+            sets = await replicaSetCounts(namespace);
+            const queued = await Promise.all([bot("restart", stackName, "--wait-lock", "5m"), bot("restart", stackName, "--wait-lock", "5m")]);
+            const [first, second] = queued.map((run) => succeeded<RestartResult>(run)).sort((a, b) => a.deployedAt.localeCompare(b.deployedAt));
+            assert.ok(first!.deployedAt < second!.deployedAt, `two restarts, two deployedAt values: ${first!.deployedAt}, ${second!.deployedAt}`);
+            assert.deepEqual([first!.changes.update, second!.changes.update], [4, 4]);
+            assert.deepEqual(await replicaSetCounts(namespace), plus(sets, 2));
+            assert.deepEqual(Object.values(await deployments(namespace)).map((d) => d.restartedAt), CATALOGUE.map(() => second!.deployedAt));
+            assert.deepEqual(stackLocks(stackName), [], `${stackName} is still locked`);
+            assert.deepEqual(await pendingChanges(stackName), {});
+
+            // The reaper: a dry run names the stack and leaves it alone; --yes pauses it.
+            const history = (await (await selectStack(stackName)).history()).length;
+            const dryRun = succeeded<ReapResult>(await bot("pr", "reap", "--idle", "1ms"));
+            assert.equal(dryRun.dryRun, true);
+            assert.deepEqual(reaping(dryRun, stackName), [["pause", "dry run"]]);
+            assert.equal((await (await selectStack(stackName)).history()).length, history, "a dry run must not update the stack");
+            allAvailable(await deployments(namespace));
+
+            const reaped = succeeded<ReapResult>(await bot("pr", "reap", "--idle", "1ms", "--yes"));
+            assert.equal(reaped.dryRun, false);
+            assert.deepEqual(reaping(reaped, stackName), [["pause", "done"]]);
+            for (const [name, d] of Object.entries(await deployments(namespace))) {
+                assert.equal(d.replicas, 0, `${name} is not paused by the reaper`);
+            }
+            assert.ok(await cluster.namespaceExists(namespace), "the reaper's pause must keep the namespace");
+        });
+    });
+});
