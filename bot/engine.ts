@@ -99,34 +99,46 @@ export interface UpdateOptions {
 }
 
 /** Policy pack paths are given relative to where the bot was started; the CLI runs in the repo root. */
-function absolutePolicyPacks(packs: readonly string[] | undefined): string[] | undefined {
-    return packs === undefined || packs.length === 0 ? undefined : packs.map((pack) => path.resolve(pack));
+function policyPackOption(packs: readonly string[] | undefined): { policyPacks?: string[] } {
+    return packs === undefined || packs.length === 0 ? {} : { policyPacks: packs.map((pack) => path.resolve(pack)) };
 }
 
 /** A config change computed from the stack's current config. */
 export type ConfigChange = (current: ConfigMap) => ConfigUpdate;
 
 /**
- * Writes the change into the stack's config and runs `pulumi up`. If the program refuses the config
- * or another update holds the lock, nothing was applied and the config is put back as it was, so
- * the next `pulumi up` does not trip over a value that never made it. The whole sequence holds the
- * checkout's lock, and a retry after waiting for a lock starts over from the config as it is then.
+ * Holds the checkout's lock (trying again while `--wait-lock` allows, from the config as it is
+ * then), writes the change into the stack's config and runs `operation` with the config as it was
+ * before and the update written.
  */
-export async function updateStack(stack: Stack, change: ConfigChange, options: UpdateOptions, ctx: EngineContext): Promise<UpResult> {
-    const policyPacks = absolutePolicyPacks(options.policyPacks);
+function withConfigChange<T>(
+    stack: Stack, change: ConfigChange, waitLockMs: number | undefined, ctx: EngineContext,
+    operation: (before: ConfigMap, update: ConfigUpdate) => Promise<T>,
+): Promise<T> {
     return withLockWait(() => withCheckoutLock(stack, async () => {
         const before = await stack.getAllConfig();
         const update = change(before);
         await writeConfig(stack, update);
+        return operation(before, update);
+    }), waitLockMs, ctx);
+}
+
+/**
+ * Writes the change into the stack's config and runs `pulumi up`. If the program refuses the config
+ * or another update holds the lock, nothing was applied and the config is put back as it was, so
+ * the next `pulumi up` does not trip over a value that never made it.
+ */
+export async function updateStack(stack: Stack, change: ConfigChange, options: UpdateOptions, ctx: EngineContext): Promise<UpResult> {
+    return withConfigChange(stack, change, options.waitLockMs, ctx, async (before, update) => {
         try {
-            return await stack.up({ ...progressCallbacks(ctx), message: options.message, ...(policyPacks === undefined ? {} : { policyPacks }) });
+            return await stack.up({ ...progressCallbacks(ctx), message: options.message, ...policyPackOption(options.policyPacks) });
         } catch (error) {
             if (appliedNothing(error) && await restoreConfig(stack, before, update, ctx)) {
                 ctx.out.progress(`  nothing was applied; ${stack.name}'s config is back as it was`);
             }
             throw error;
         }
-    }), options.waitLockMs, ctx);
+    });
 }
 
 /**
@@ -137,17 +149,13 @@ export async function updateStack(stack: Stack, change: ConfigChange, options: U
 export async function previewStack(
     stack: Stack, change: ConfigChange, options: Omit<UpdateOptions, "message">, onEvent: (event: EngineEvent) => void, ctx: EngineContext,
 ): Promise<PreviewResult> {
-    const policyPacks = absolutePolicyPacks(options.policyPacks);
-    return withLockWait(() => withCheckoutLock(stack, async () => {
-        const before = await stack.getAllConfig();
-        const update = change(before);
-        await writeConfig(stack, update);
+    return withConfigChange(stack, change, options.waitLockMs, ctx, async (before, update) => {
         try {
-            return await stack.preview({ ...progressCallbacks(ctx, onEvent), ...(policyPacks === undefined ? {} : { policyPacks }) });
+            return await stack.preview({ ...progressCallbacks(ctx, onEvent), ...policyPackOption(options.policyPacks) });
         } finally {
             await restoreConfig(stack, before, update, ctx);
         }
-    }), options.waitLockMs, ctx);
+    });
 }
 
 /**
