@@ -51,8 +51,11 @@ describe("PR stack on the real engine", () => {
             assert.deepEqual(services.map((s) => s.metadata!.name).sort(), CATALOGUE);
             const ingress = await cluster.networking.readNamespacedIngress({ name: "web", namespace });
             assert.equal(ingress.spec?.rules?.[0]?.host, "pr-901.shop.pilab.hu");
-            const quota = await cluster.core.readNamespacedResourceQuota({ name: "quota", namespace });
-            assert.equal(quota.status?.used?.pods, "4");
+            // The quota controller counts pods on its own schedule, after the Deployments are Available.
+            await cluster.eventually("the quota to count the 4 pods", async () => {
+                const quota = await cluster.core.readNamespacedResourceQuota({ name: "quota", namespace });
+                return quota.status?.used?.pods === "4" ? true : undefined;
+            });
             const policies = (await cluster.networking.listNamespacedNetworkPolicy({ namespace })).items;
             assert.deepEqual(policies.map((p) => p.metadata!.name).sort(),
                 ["allow-dns", "allow-ingress-controller", "allow-same-namespace", "default-deny"]);
