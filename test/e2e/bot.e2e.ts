@@ -4,8 +4,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { REPO_ROOT } from "../support/projectConfig";
-import type { RolloutSummary } from "../../bot/rollouts";
-import { cleanUp, contractConfig, engineEnv } from "./support/engine";
+import { engineEnv } from "./support/engine";
 import { Cluster, restartedAt } from "./support/kube";
 
 const CATALOGUE = ["cart-service", "order-service", "payment-service", "product-service"];
@@ -304,41 +303,5 @@ describe("release bot on the real engine", () => {
             }
             assert.ok(await cluster.namespaceExists(namespace), "the reaper's pause must keep the namespace");
         });
-    });
-    it("releases a canary with --wait, promotes it, aborts the next release and releases again", async () => {
-        const stackName = "env-e2e-bot";
-        const services = ["cart-service", "order-service"].map((name) => ({ name, image: `ghcr.io/pilab-hu/${name}`, port: 8080, replicas: 5 }));
-        const steps = [{ setWeight: 20 }, { pause: {} }, { setWeight: 50 }, { pause: {} }];
-        const stack = await LocalWorkspace.createOrSelectStack({ stackName, workDir: REPO_ROOT }, workspaceOptions);
-        try {
-            await stack.setAllConfig(contractConfig({ services, imageTag: "v1", environment: { name: "e2e-bot", strategy: { canary: { steps } } } }));
-            await stack.up();
-
-            const rolloutOf = (run: BotRun) => succeeded<{ rollouts: readonly RolloutSummary[] }>(run).rollouts[0]!;
-            const release = (tag: string) => bot("release", stackName, "--image", `cart-service=ghcr.io/pilab-hu/cart-service:${tag}`, "--wait", "--timeout", "3m");
-            const settled = (phase: string) => cluster.eventually(`cart-service to be ${phase}`, async () => {
-                const summary = rolloutOf(await bot("status", stackName, "cart-service"));
-                return summary.phase === phase ? summary : undefined;
-            }, 180_000);
-
-            const paused = rolloutOf(await release("v2"));
-            assert.equal(paused.phase, "Paused");
-            assert.ok(paused.images.includes("ghcr.io/pilab-hu/cart-service:v2"), JSON.stringify(paused));
-
-            succeeded(await bot("promote", stackName, "cart-service", "--full"));
-            const promoted = await settled("Healthy");
-            assert.deepEqual(promoted.images, ["ghcr.io/pilab-hu/cart-service:v2"]);
-
-            assert.equal(rolloutOf(await release("v3")).phase, "Paused");
-            succeeded(await bot("abort", stackName, "cart-service"));
-            const aborted = await settled("Degraded");
-            assert.equal(aborted.aborted, true);
-
-            const again = rolloutOf(await release("v4"));
-            assert.equal(again.phase, "Paused");
-            assert.ok(again.images.includes("ghcr.io/pilab-hu/cart-service:v4"), JSON.stringify(again));
-        } finally {
-            await cleanUp(stack, stackName);
-        }
     });
 });
