@@ -91,12 +91,13 @@ export class PrEnvironment extends pulumi.ComponentResource {
             egressTo: backends.map(([, backend]) => backend),
         }, { parent: this });
         this.namespace = isolated.name;
+        const inNamespace = { parent: this, deletedWith: isolated.namespace };
 
         const backendSecret = backends.length === 0 ? undefined : new k8s.core.v1.Secret(`${name}-backends`, {
             metadata: { name: "backends", namespace: this.namespace },
             type: "Opaque",
             stringData: Object.fromEntries(backends.map(([kind, backend]) => [BACKEND_URL_ENV[kind], backend.url])),
-        }, { parent: this });
+        }, inNamespace);
 
         const workloads = args.services.map(({ spec, image }) => {
             const isolation = Object.entries(prIsolation(args.prNumber, spec.name)).map(([key, value]) => ({ name: key, value }));
@@ -113,7 +114,7 @@ export class PrEnvironment extends pulumi.ComponentResource {
                 holdRestart: !this.active,
                 env: [...isolation, ...urls],
                 labels: { "rollout-stacks.io/pr": String(args.prNumber) },
-            }, { parent: this });
+            }, inNamespace);
             return { spec, image, workload };
         });
 
@@ -123,7 +124,7 @@ export class PrEnvironment extends pulumi.ComponentResource {
             routes: args.services.map(({ spec }) => ({ path: `/${spec.name}`, serviceName: spec.name, servicePort: spec.port })),
             tls: args.tls,
             ingressClassName: args.ingressClassName,
-        }, { parent: this, dependsOn: workloads.map((w) => w.workload.service) });
+        }, { ...inNamespace, dependsOn: workloads.map((w) => w.workload.service) });
         this.url = ingress.url;
 
         this.lastDeployedAt = workloads[0]!.workload.restartedAt;

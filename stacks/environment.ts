@@ -3,10 +3,9 @@ import { AnalysisTemplates } from "../components/analysisTemplates";
 import { IsolatedNamespace } from "../components/isolatedNamespace";
 import { ProgressiveService } from "../components/progressiveService";
 import { IngressTls, tlsSecretNameFor } from "../components/serviceIngress";
-import { ConfigError, StackConfig } from "../config";
+import { StackConfig } from "../config";
 import { EnvironmentConfig } from "../config/environment";
 import { serviceImage } from "../lib/imageRef";
-import { ServiceSpec } from "../lib/service";
 import { strategyKind } from "../lib/rolloutStrategy";
 
 /** The public host of an environment when none is configured: `<name>.<domain>`. */
@@ -37,13 +36,16 @@ export function deployEnvironmentStack(
         allowFrom: [{ name: "monitoring", namespace: environment.monitoringNamespace, ports }],
     }, { dependsOn: opts.dependsOn });
 
+    // Deleted with the namespace, not one by one: see IsolatedNamespace.
+    const deletedWith = namespace.namespace;
     const templates = new AnalysisTemplates(`${environment.name}-analysis`, {
         namespace: namespace.name,
         ...environment.analysis,
-    }, { dependsOn: opts.dependsOn });
+    }, { dependsOn: opts.dependsOn, deletedWith });
 
     const workloads = config.services.map((spec, index) => {
-        const image = imageOf(spec, config);
+        // The schema requires imageTag, or images.<service> for every service, on an environment.
+        const image = serviceImage(spec.image, config.imageTag ?? "", config.images[spec.name]);
         const workload = new ProgressiveService(`${environment.name}-${spec.name}`, {
             namespace: namespace.name,
             service: spec,
@@ -57,7 +59,7 @@ export function deployEnvironmentStack(
             host,
             tls: ingressTls(environment, host, index),
             ingressClassName: environment.ingressClassName,
-        }, { dependsOn: [...opts.dependsOn, templates] });
+        }, { dependsOn: [...opts.dependsOn, templates], deletedWith });
         return { spec, image, workload };
     });
 
@@ -76,19 +78,6 @@ export function deployEnvironmentStack(
             previewUrl: workload.previewUrl,
         }])),
     };
-}
-
-/** `images.<service>` when set, otherwise the catalogue repository at the stack's imageTag. */
-function imageOf(spec: ServiceSpec, config: StackConfig): string {
-    const override = config.images[spec.name];
-    if (override === undefined && config.imageTag === undefined) {
-        throw new ConfigError([{
-            key: "rollout-stacks:imageTag",
-            message: `an environment needs imageTag, or images.${spec.name}`,
-            given: "nothing",
-        }]);
-    }
-    return serviceImage(spec.image, config.imageTag ?? "", override);
 }
 
 /**

@@ -7,6 +7,10 @@ export interface RegisteredResource {
     readonly name: string;
     readonly inputs: Record<string, any>;
     readonly options: pulumi.CustomResourceOptions;
+    /** Name of the parent component; undefined for children of the stack. */
+    readonly parent?: string;
+    /** Name of the resource this one is deleted with, as the engine sees it (inherited from ancestors). */
+    readonly deletedWith?: string;
 }
 
 export interface ProgramRun {
@@ -81,9 +85,25 @@ export async function failProgram(options: RunOptions = {}): Promise<FailedRun> 
 async function execute(options: RunOptions): Promise<ProgramRun | FailedRun> {
     const resources: RegisteredResource[] = [];
     const optionsByName = new Map<string, pulumi.CustomResourceOptions>();
+    const nameOf = new Map<pulumi.Resource, string>();
+    const named = (resource: pulumi.Input<pulumi.Resource> | undefined) =>
+        resource === undefined ? undefined : nameOf.get(resource as pulumi.Resource);
+    /** Like the engine, a resource without deletedWith of its own inherits its parent's. */
+    const deletedWithOf = (name: string | undefined): string | undefined => {
+        const options = name === undefined ? undefined : optionsByName.get(name);
+        return options === undefined ? undefined : named(options.deletedWith) ?? deletedWithOf(named(options.parent));
+    };
     await pulumi.runtime.setMocks({
         newResource: (args) => {
-            resources.push({ type: args.type, name: args.name, inputs: args.inputs, options: optionsByName.get(args.name) ?? {} });
+            const options = optionsByName.get(args.name) ?? {};
+            resources.push({
+                type: args.type,
+                name: args.name,
+                inputs: args.inputs,
+                options,
+                parent: named(options.parent),
+                deletedWith: deletedWithOf(args.name),
+            });
             return { id: `${args.name}-id`, state: args.inputs };
         },
         call: (args) => args.inputs,
@@ -96,6 +116,7 @@ async function execute(options: RunOptions): Promise<ProgramRun | FailedRun> {
     try {
         outputs = await pulumi.runtime.runInPulumiStack(async () => {
             pulumi.runtime.registerStackTransformation((args) => {
+                nameOf.set(args.resource, args.name);
                 optionsByName.set(args.name, args.opts);
                 return undefined;
             });

@@ -1,5 +1,6 @@
 import * as assert from "node:assert/strict";
 import { RESTARTED_AT_ANNOTATION, RESTARTED_AT_PATH } from "../../lib/restart";
+import { assertDeletedWithNamespace } from "../support/deletion";
 import { validateCustomResource } from "../support/crdModels";
 import { validateKubernetesObject } from "../support/kubernetesModels";
 import { ProgramRun, RegisteredResource, revealSecrets, runProgram } from "../support/program";
@@ -184,6 +185,10 @@ describe("prod environment (canary)", () => {
             ports: [{ protocol: "TCP", port: 8080 }],
         }]);
         assert.ok(run.named(NETWORK_POLICY, "allow-ingress-controller"));
+    });
+
+    it("leaves every Rollout, Service, Ingress, policy and template to be deleted with namespace prod", () => {
+        assertDeletedWithNamespace(run, "prod");
     });
 
     it("exports namespace, url, strategy, lastDeployedAt and per service its image, Rollout and URLs", () => {

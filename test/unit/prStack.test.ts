@@ -1,5 +1,6 @@
 import * as assert from "node:assert/strict";
 import { RESTARTED_AT_ANNOTATION, RESTARTED_AT_PATH } from "../../lib/restart";
+import { assertDeletedWithNamespace } from "../support/deletion";
 import { failProgram, isSecretValue, ProgramRun, revealSecrets, runProgram } from "../support/program";
 
 const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
@@ -34,6 +35,10 @@ describe("PR stack", () => {
         for (const mode of ["enforce", "audit", "warn"]) {
             assert.equal(labels[`pod-security.kubernetes.io/${mode}`], "restricted");
         }
+    });
+
+    it("leaves everything in the namespace to be deleted with it, so a destroy deletes one Namespace", () => {
+        assertDeletedWithNamespace(run, "pr-123-shop-pilab-hu");
     });
 
     it("runs a Deployment and a Service per catalogue service in the namespace", () => {

@@ -81,12 +81,7 @@ export async function withStack<T>(stackName: string, config: Record<string, unk
 export async function cleanUp(stack: Stack, stackName: string, failure?: unknown): Promise<void> {
     try {
         await stack.cancel().catch(() => undefined);
-        await stack.destroy({ refresh: true }).catch(async (firstError: unknown) => {
-            // pulumi-kubernetes 4.25 can crash in its delete await when a watch breaks
-            // ("error reading from server: EOF"); a second destroy finds what is left and ends it.
-            console.error(`destroying ${stackName} failed once, trying again: ${String(firstError).split("\n")[0]}`);
-            await stack.destroy({ refresh: true });
-        });
+        await stack.destroy({ refresh: true });
         await stack.workspace.removeStack(stackName);
     } catch (cleanupError) {
         if (failure === undefined) {
