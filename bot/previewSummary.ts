@@ -1,4 +1,4 @@
-import type { EngineEvent, OpMap, OpType, StepEventMetadata } from "@pulumi/pulumi/automation";
+import type { EngineEvent, OpMap, OpType, StepEventMetadata, SummaryEvent } from "@pulumi/pulumi/automation";
 import { urnName } from "./output";
 
 /** The operations a PR comment shows; a replacement's three engine steps collapse into `replace`. */
@@ -25,11 +25,19 @@ export interface PolicyViolation {
     readonly resource?: string;
 }
 
+/** A policy pack the engine ran over the preview. */
+export interface PolicyPackRun {
+    readonly name: string;
+    readonly version: string;
+}
+
 export interface PreviewSummary {
     readonly stack: string;
     /** The engine's counts by operation (`changeSummary`), `same` included. */
     readonly counts: Readonly<OpMap>;
     readonly rows: readonly PreviewRow[];
+    /** The packs the engine ran, from its summary event; empty when none ran or it ended first. */
+    readonly policyPacks: readonly PolicyPackRun[];
     readonly violations: readonly PolicyViolation[];
 }
 
@@ -74,6 +82,7 @@ function kubernetesName(metadata: StepEventMetadata): string | undefined {
 export class PreviewCollector {
     private readonly steps = new Map<string, { ops: Set<RowOp>; metadata: StepEventMetadata[] }>();
     private readonly policy: PolicyViolation[] = [];
+    private packs: PolicyPackRun[] = [];
 
     /** Pass every engine event here. */
     readonly onEvent = (event: EngineEvent): void => {
@@ -86,6 +95,9 @@ export class PreviewCollector {
                 entry.metadata.push(pre);
                 this.steps.set(pre.urn, entry);
             }
+        }
+        if (event.summaryEvent !== undefined) {
+            this.packs = policyPacksOf(event.summaryEvent);
         }
         const policy = event.policyEvent;
         if (policy !== undefined) {
@@ -130,8 +142,19 @@ export class PreviewCollector {
         for (const row of rows) {
             counted[row.op] = (counted[row.op] ?? 0) + 1;
         }
-        return { stack, counts: counts ?? counted, rows, violations: [...this.policy] };
+        return { stack, counts: counts ?? counted, rows, policyPacks: [...this.packs], violations: [...this.policy] };
     }
+}
+
+/**
+ * The summary event's pack → version map. The CLI writes it as `PolicyPacks` (apitype.SummaryEvent
+ * keeps that Go name as its JSON tag for compatibility), where the SDK's type says `policyPacks`;
+ * both are read. Newer CLIs put a `v` before the version.
+ */
+function policyPacksOf(summary: SummaryEvent): PolicyPackRun[] {
+    const packs = (summary as { PolicyPacks?: Record<string, string> }).PolicyPacks ?? summary.policyPacks ?? {};
+    return Object.entries(packs).map(([name, version]) => ({ name, version: version.replace(/^v/, "") }))
+        .sort((a, b) => a.name.localeCompare(b.name));
 }
 
 /** The hidden first line that lets a workflow find and update its own comment. */
@@ -166,7 +189,7 @@ function propertiesCell(row: PreviewRow): string {
     return shown.join("<br>") + (hidden > 0 ? `<br>and ${hidden} more` : "");
 }
 
-/** The PR comment: counts by operation, a table of changed resources, and policy violations. */
+/** The PR comment: counts by operation, a table of changed resources, the policy packs run and their violations. */
 export function renderPreviewMarkdown(summary: PreviewSummary): string {
     const lines = [previewMarker(summary.stack), `### Pulumi preview of \`${summary.stack}\``, ""];
     if (summary.rows.length === 0) {
@@ -180,6 +203,11 @@ export function renderPreviewMarkdown(summary: PreviewSummary): string {
         if (summary.rows.length > MAX_ROWS) {
             lines.push("", `and ${summary.rows.length - MAX_ROWS} more resources; run the preview locally for all of them.`);
         }
+    }
+    if (summary.policyPacks.length > 0) {
+        const packs = summary.policyPacks.map((pack) => `${code(pack.name)} ${pack.version}`).join(", ");
+        const verdict = summary.violations.length === 0 ? "no violations" : `${summary.violations.length} violation${summary.violations.length === 1 ? "" : "s"}`;
+        lines.push("", `**Policy packs:** ${packs}: ${verdict}`);
     }
     if (summary.violations.length > 0) {
         lines.push("", "#### Policy violations", "", "| Level | Policy | Resource | Message |", "| --- | --- | --- | --- |");

@@ -110,6 +110,35 @@ describe("PR preview summary", () => {
         assertGolden("preview-policy.md", renderPreviewMarkdown(collector.summary("pr-123")));
     });
 
+    it("names the policy packs the engine ran, from its summary event, and whether they found anything", () => {
+        // The CLI's JSON spells the field `PolicyPacks` (apitype.SummaryEvent), not as the SDK's type does.
+        const summaryEvent = (packs: Record<string, string>) => ({
+            sequence: sequence++, timestamp: 1_736_951_403,
+            summaryEvent: { maybeCorrupt: false, durationSeconds: 3, resourceChanges: { same: 24 }, PolicyPacks: packs },
+        }) as unknown as EngineEvent;
+        const clean = new PreviewCollector();
+        clean.onEvent(summaryEvent({ "rollout-stacks": "v0.1.0", "org-baseline": "v2.0.0" }));
+        const summary = clean.summary("pr-123", { same: 24 });
+        assert.deepEqual(summary.policyPacks, [{ name: "org-baseline", version: "2.0.0" }, { name: "rollout-stacks", version: "0.1.0" }]);
+        assert.ok(renderPreviewMarkdown(summary).endsWith("\n\n**Policy packs:** `org-baseline` 2.0.0, `rollout-stacks` 0.1.0: no violations\n"), renderPreviewMarkdown(summary));
+
+        const violated = new PreviewCollector();
+        violated.onEvent({
+            sequence: sequence++, timestamp: 1_736_951_404,
+            policyEvent: {
+                message: "m", color: "never", policyName: "p", policyPackName: "rollout-stacks", policyPackVersion: "0.1.0",
+                policyPackVersionTag: "0.1.0", enforcementLevel: "mandatory",
+            },
+        });
+        violated.onEvent(summaryEvent({ "rollout-stacks": "0.1.0" }));
+        assert.match(renderPreviewMarkdown(violated.summary("pr-123")), /^\*\*Policy packs:\*\* `rollout-stacks` 0\.1\.0: 1 violation$/m);
+
+        const none = new PreviewCollector();
+        none.onEvent(summaryEvent({}));
+        assert.deepEqual(none.summary("pr-123", {}).policyPacks, []);
+        assert.ok(!renderPreviewMarkdown(none.summary("pr-123", {})).includes("Policy packs"));
+    });
+
     it("starts with the hidden marker the workflow finds its comment by", () => {
         const markdown = summarize([], {});
         assert.equal(markdown.split("\n")[0], previewMarker("pr-123"));
