@@ -62,7 +62,7 @@ export interface MonitoringArgs {
     /** Services to scrape, e.g. the rollouts controller. @default none */
     readonly scrapeTargets?: readonly ScrapeTarget[];
     /**
-     * Labels on the ServiceMonitors and rules so Prometheus selects them.
+     * Labels on the ServiceMonitors and rules so Prometheus selects them; `{}` for none.
      * @default `release: kube-prometheus-stack`, what that chart selects by
      */
     readonly resourceLabels?: Readonly<Record<string, string>>;
@@ -87,6 +87,9 @@ export class Monitoring extends pulumi.ComponentResource {
         }
         this.namespace = args.namespace;
         const labels = { ...(args.resourceLabels ?? { release: MONITORING_RELEASE }) };
+        // No labels at all (a Prometheus that selects everything) sends none: the API server drops
+        // an empty map, and sending one makes every preview show it being added again.
+        const labelled = Object.keys(labels).length === 0 ? {} : { labels };
 
         let namespace: k8s.core.v1.Namespace | undefined;
         if (args.install !== undefined) {
@@ -114,7 +117,7 @@ export class Monitoring extends pulumi.ComponentResource {
             new k8s.apiextensions.CustomResource(`${name}-${target.name}-monitor`, {
                 apiVersion: "monitoring.coreos.com/v1",
                 kind: "ServiceMonitor",
-                metadata: { name: target.name, namespace: args.namespace, labels },
+                metadata: { name: target.name, namespace: args.namespace, ...labelled },
                 spec: serviceMonitorSpec(target),
             }, crdsReady);
         });
@@ -122,7 +125,7 @@ export class Monitoring extends pulumi.ComponentResource {
         new k8s.apiextensions.CustomResource(`${name}-alerts`, {
             apiVersion: "monitoring.coreos.com/v1",
             kind: "PrometheusRule",
-            metadata: { name: "rollout-stacks", namespace: args.namespace, labels },
+            metadata: { name: "rollout-stacks", namespace: args.namespace, ...labelled },
             spec: platformAlertRules({ appMetrics: args.appMetrics, canaryErrorMargin: args.canaryErrorMargin }),
         }, crdsReady);
 

@@ -260,8 +260,8 @@ describe("platform stack", () => {
 
     describe("installs outside this stack (custom resources only)", () => {
         let run: ProgramRun;
+        const external = { installVia: "external" };
         before(async () => {
-            const external = { installVia: "external" };
             run = await runProgram({ stack: "dev", config: { imageTag: "v1", platform: {
                 argoRollouts: external,
                 argoCd: { ...external, applications: [shop], cascadeDelete: false },
@@ -281,6 +281,18 @@ describe("platform stack", () => {
         it("labels monitors and rules for the Prometheus that runs already", () => {
             for (const r of [...run.ofType(SERVICE_MONITOR), ...run.ofType(PROMETHEUS_RULE)]) {
                 assert.deepEqual(r.inputs.metadata.labels, { prometheus: "platform" });
+            }
+        });
+
+        it("sends no labels map at all when resourceLabels is empty, as the API server would drop it", async () => {
+            const unlabelled = await runProgram({ stack: "dev", config: { imageTag: "v1", platform: {
+                argoRollouts: external, argoCd: { enabled: false }, certManager: { enabled: false },
+                monitoring: { ...external, resourceLabels: {} },
+            } } });
+            const objects = [...unlabelled.ofType(SERVICE_MONITOR), ...unlabelled.ofType(PROMETHEUS_RULE)];
+            assert.equal(objects.length, 2);
+            for (const r of objects) {
+                assert.ok(!("labels" in r.inputs.metadata), `${key(r)} sends metadata.labels ${JSON.stringify(r.inputs.metadata.labels)}`);
             }
         });
 
