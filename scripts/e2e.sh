@@ -8,7 +8,7 @@ set -euo pipefail
 # shellcheck source=lib/engine.sh
 . "$SCRIPTS_DIR/lib/engine.sh"
 
-export PULUMI_BACKEND_URL=${PULUMI_BACKEND_URL:-file://$CACHE_DIR/e2e-state}
+export PULUMI_BACKEND_URL=${PULUMI_BACKEND_URL:-file://$E2E_STATE_DIR}
 use_engine
 cd "$SCRIPTS_DIR/.."
 exec npx mocha --config test/e2e/.mocharc.json "$@"

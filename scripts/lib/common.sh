@@ -14,6 +14,8 @@ TOOLCHAIN_DIR=$CACHE_DIR/toolchain
 TOOLCHAIN_ENV=$TOOLCHAIN_DIR/env.sh
 PULUMI_HOME_DIR=$CACHE_DIR/pulumi-home
 CLUSTER_STATE_DIR=$CACHE_DIR/cluster
+# The e2e suite's own file backend (scripts/e2e.sh), apart from `npm run local`'s.
+E2E_STATE_DIR=$CACHE_DIR/e2e-state
 
 log() { printf '%s: %s\n' "${0##*/}" "$*" >&2; }
 die() { log "error: $*"; exit 1; }

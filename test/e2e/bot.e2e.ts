@@ -4,7 +4,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { REPO_ROOT } from "../support/projectConfig";
-import { engineEnv } from "./support/engine";
+import type { RolloutSummary } from "../../bot/rollouts";
+import { engineEnv, withStack } from "./support/engine";
 import { Cluster, restartedAt } from "./support/kube";
 
 const CATALOGUE = ["cart-service", "order-service", "payment-service", "product-service"];
@@ -21,10 +22,16 @@ interface BotRun {
 /** The --json documents the scenarios read (docs/release-bot.md), as far as they assert on them. */
 interface Failure { readonly error: string; readonly exitCode: number }
 interface PrUpResult { readonly url: string; readonly outputs: { readonly namespace: string } }
-interface PreviewResult { readonly markdown: string; readonly counts: Readonly<Record<string, number>> }
+interface PreviewResult {
+    readonly markdown: string;
+    readonly counts: Readonly<Record<string, number>>;
+    readonly policyPacks: readonly { readonly name: string; readonly version: string }[];
+}
 interface Changes { readonly changes: Readonly<Record<string, number>> }
 interface RestartResult extends Changes { readonly deployedAt: string; readonly lastDeployedAt: string | null }
 interface DownResult { readonly stack: string; readonly existed: boolean; readonly removed: boolean }
+interface RolloutsResult { readonly rollouts: readonly RolloutSummary[] }
+interface UndoResult extends RolloutsResult { readonly from: string | null; readonly to: string | null }
 interface ReapResult { readonly dryRun: boolean; readonly decisions: readonly { readonly stack: string; readonly action: string; readonly outcome: string }[] }
 
 /**
@@ -189,8 +196,9 @@ describe("release bot on the real engine", () => {
             allAvailable(live);
             assert.deepEqual(Object.values(live).map((d) => d.image).sort(), CATALOGUE.map((name) => `ghcr.io/pilab-hu/${name}:pr-950`));
 
-            // The PR check: exactly the four Deployments change, in place; and the preview changes nothing.
-            const preview = succeeded<PreviewResult>(await bot("pr", "preview", String(pr), "--image-tag", "pr-950-next"));
+            // The PR check, as the workflow runs it: exactly the four Deployments change, in place, the
+            // policy pack ran (through the toolchain's host shim) and passed, and the preview changes nothing.
+            const preview = succeeded<PreviewResult>(await bot("pr", "preview", String(pr), "--image-tag", "pr-950-next", "--policy-pack", "policy"));
             const lines = preview.markdown.split("\n");
             assert.equal(lines[0], "<!-- rollout-bot:preview stack=pr-950 -->");
             assert.match(preview.markdown, /^\*\*Resources:\*\* 4 to update, \d+ unchanged$/m);
@@ -198,6 +206,8 @@ describe("release bot on the real engine", () => {
             assert.deepEqual(tableRows, CATALOGUE.map((name) =>
                 `| ~ update | \`kubernetes:apps/v1:Deployment\` | \`${name}\` | \`spec.template.spec.containers[0].image\` |`));
             assert.deepEqual(Object.keys(preview.counts).filter((op) => op !== "same"), ["update"]);
+            assert.deepEqual(preview.policyPacks.map((pack) => pack.name), ["rollout-stacks"]);
+            assert.equal(lines.at(-2), `**Policy packs:** \`rollout-stacks\` ${preview.policyPacks[0]!.version}: no violations`);
             assert.deepEqual(await deployments(namespace), live);
             assert.deepEqual(await pendingChanges(stackName), {}, "pr preview must put the stack's config back");
 
@@ -243,7 +253,7 @@ describe("release bot on the real engine", () => {
         });
     });
 
-    it("lets one of two concurrent restarts through, serialises them with --wait-lock, and reaps an idle stack", async () => {
+    it("lets one of two concurrent restarts through, serialises them with --wait-lock, and reaps an idle stack: pause, then destroy", async () => {
         const pr = 951;
         const stackName = `pr-${pr}`;
         await withPr(pr, async () => {
@@ -302,6 +312,63 @@ describe("release bot on the real engine", () => {
                 assert.equal(d.replicas, 0, `${name} is not paused by the reaper`);
             }
             assert.ok(await cluster.namespaceExists(namespace), "the reaper's pause must keep the namespace");
+
+            // Its own pause is no activity: idle past --destroy-after, the stack is destroyed and removed.
+            const destroyed = succeeded<ReapResult>(await bot("pr", "reap", "--idle", "1ms", "--destroy-after", "2ms", "--yes"));
+            assert.deepEqual(reaping(destroyed, stackName), [["destroy", "done"]]);
+            assert.ok(!(await stackNames()).includes(stackName), `${stackName} is still listed after the reaper destroyed it`);
+            await cluster.eventually(`namespace ${namespace} to go`, async () => (await cluster.namespaceExists(namespace)) ? undefined : true);
         });
+    });
+
+    it("releases a canary with --wait, promotes it, aborts, retries and aborts the next, and undoes it by config", async () => {
+        const stackName = "env-e2e-bot";
+        const image = (tag: string) => `ghcr.io/pilab-hu/cart-service:${tag}`;
+        const services = ["cart-service", "order-service"].map((name) => ({ name, image: `ghcr.io/pilab-hu/${name}`, port: 8080, replicas: 5 }));
+        const steps = [{ setWeight: 20 }, { pause: {} }, { setWeight: 50 }, { pause: {} }];
+        const config = { services, imageTag: "v1", environment: { name: "e2e-bot", strategy: { canary: { steps } } } };
+        await withStack(stackName, config, async (stack) => {
+            await stack.up();
+
+            const cartOf = (run: BotRun) => succeeded<RolloutsResult>(run).rollouts[0]!;
+            const release = (tag: string) => bot("release", stackName, "--image", `cart-service=${image(tag)}`, "--wait", "--timeout", "3m");
+            const settled = (phase: string) => cluster.eventually(`cart-service to be ${phase}`, async () => {
+                const summary = cartOf(await bot("status", stackName, "cart-service"));
+                return summary.phase === phase ? summary : undefined;
+            }, 180_000);
+
+            const paused = cartOf(await release("v2"));
+            assert.equal(paused.phase, "Paused");
+            assert.equal(paused.step, "1/4", "paused at the pause after setWeight 20, as `kubectl argo rollouts get` shows it");
+            assert.deepEqual(paused.images, [image("v2")]);
+            assert.deepEqual([paused.setWeight, paused.replicas.updated], [20, 1], "one pod of five on v2");
+
+            succeeded(await bot("promote", stackName, "cart-service", "--full"));
+            const promoted = await settled("Healthy");
+            assert.deepEqual([promoted.images, promoted.replicas.updated], [[image("v2")], 5]);
+
+            assert.equal(cartOf(await release("v3")).phase, "Paused");
+            succeeded(await bot("abort", stackName, "cart-service"));
+            assert.equal((await settled("Degraded")).aborted, true);
+
+            succeeded(await bot("retry", stackName, "cart-service"));
+            const retried = await settled("Paused");
+            assert.equal(retried.aborted, false);
+            assert.deepEqual([retried.images, retried.setWeight], [[image("v3")], 20]);
+
+            succeeded(await bot("abort", stackName, "cart-service"));
+            await settled("Degraded");
+            const undone = succeeded<UndoResult>(await bot("undo", stackName, "cart-service", "--wait", "--timeout", "3m"));
+            assert.deepEqual([undone.from, undone.to], [image("v3"), image("v2")]);
+            assert.deepEqual(undone.rollouts.map((r) => [r.name, r.phase]), [["cart-service", "Healthy"]], "undo --wait follows the rollback to Healthy");
+            const back = await settled("Healthy");
+            assert.deepEqual([back.images, back.replicas.updated, back.aborted], [[image("v2")], 5, false]);
+
+            // The undo is in the config, so the next plain `pulumi up` keeps it.
+            const images = JSON.parse((await stack.getConfig("rollout-stacks:images")).value) as Record<string, string>;
+            assert.equal(images["cart-service"], image("v2"));
+            const next = await stack.preview();
+            assert.deepEqual(Object.keys(next.changeSummary).filter((op) => op !== "same"), [], JSON.stringify(next.changeSummary));
+        }, env);
     });
 });

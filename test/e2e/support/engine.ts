@@ -37,10 +37,11 @@ export function contractConfig(values: Record<string, unknown>): ConfigMap {
 
 /**
  * Opens a stack with exactly `config`. A stack left behind by an aborted run is destroyed first
- * (refreshing it against the cluster), so every scenario starts from nothing.
+ * (refreshing it against the cluster), so every scenario starts from nothing. `env` is
+ * {@link engineEnv} unless a scenario keeps its stacks in a backend of its own.
  */
-export async function openStack(stackName: string, config: Record<string, unknown>): Promise<Stack> {
-    const stack = await LocalWorkspace.createOrSelectStack({ stackName, workDir: REPO_ROOT }, { envVars: engineEnv() });
+export async function openStack(stackName: string, config: Record<string, unknown>, env: Record<string, string> = engineEnv()): Promise<Stack> {
+    const stack = await LocalWorkspace.createOrSelectStack({ stackName, workDir: REPO_ROOT }, { envVars: env });
     const leftovers = (await stack.exportStack()).deployment?.resources ?? [];
     if (leftovers.length > 0) {
         await stack.cancel().catch(() => undefined);
@@ -61,11 +62,13 @@ export async function setContractConfig(stack: Stack, values: Record<string, unk
 }
 
 /**
- * Runs `body` on a fresh stack and always destroys and removes it afterwards, so a failed
- * scenario leaves neither cluster objects nor state behind.
+ * Runs `body` on a fresh stack ({@link openStack}) and always destroys and removes it afterwards,
+ * so a failed scenario leaves neither cluster objects nor state behind.
  */
-export async function withStack<T>(stackName: string, config: Record<string, unknown>, body: (stack: Stack) => Promise<T>): Promise<T> {
-    const stack = await openStack(stackName, config);
+export async function withStack<T>(
+    stackName: string, config: Record<string, unknown>, body: (stack: Stack) => Promise<T>, env: Record<string, string> = engineEnv(),
+): Promise<T> {
+    const stack = await openStack(stackName, config, env);
     let failure: unknown;
     try {
         return await body(stack);
