@@ -29,6 +29,8 @@ export interface PolicyViolation {
 export interface PolicyPackRun {
     readonly name: string;
     readonly version: string;
+    /** Run from a directory (`--policy-pack`), not required by the backend's organization. */
+    readonly local: boolean;
 }
 
 export interface PreviewSummary {
@@ -149,12 +151,15 @@ export class PreviewCollector {
 /**
  * The summary event's pack → version map. The CLI writes it as `PolicyPacks` (apitype.SummaryEvent
  * keeps that Go name as its JSON tag for compatibility), where the SDK's type says `policyPacks`;
- * both are read. Newer CLIs put a `v` before the version.
+ * both are read. A local pack's key is `<name>|local|<path>` (engine LocalPolicyPack.NameForEvents);
+ * newer CLIs put a `v` before the version.
  */
 function policyPacksOf(summary: SummaryEvent): PolicyPackRun[] {
     const packs = (summary as { PolicyPacks?: Record<string, string> }).PolicyPacks ?? summary.policyPacks ?? {};
-    return Object.entries(packs).map(([name, version]) => ({ name, version: version.replace(/^v/, "") }))
-        .sort((a, b) => a.name.localeCompare(b.name));
+    return Object.entries(packs).map(([key, version]) => {
+        const [name, source] = key.split("|");
+        return { name: name!, version: version.replace(/^v/, ""), local: source === "local" };
+    }).sort((a, b) => a.name.localeCompare(b.name));
 }
 
 /** The hidden first line that lets a workflow find and update its own comment. */
@@ -205,7 +210,7 @@ export function renderPreviewMarkdown(summary: PreviewSummary): string {
         }
     }
     if (summary.policyPacks.length > 0) {
-        const packs = summary.policyPacks.map((pack) => `${code(pack.name)} ${pack.version}`).join(", ");
+        const packs = summary.policyPacks.map((pack) => `${code(pack.name)} ${pack.version}${pack.local ? " (local)" : ""}`).join(", ");
         const verdict = summary.violations.length === 0 ? "no violations" : `${summary.violations.length} violation${summary.violations.length === 1 ? "" : "s"}`;
         lines.push("", `**Policy packs:** ${packs}: ${verdict}`);
     }

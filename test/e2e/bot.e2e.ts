@@ -11,6 +11,8 @@ import { Cluster, restartedAt } from "./support/kube";
 const CATALOGUE = ["cart-service", "order-service", "payment-service", "product-service"];
 const BOT = path.join(REPO_ROOT, "bot", "bin.js");
 const RFC3339_SECONDS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
+/** @pulumi/policy reports the pack's version from its package.json. */
+const POLICY_PACK_VERSION = (JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "policy", "package.json"), "utf8")) as { version: string }).version;
 
 /** What one bot run left: its exit code, the JSON document it printed on stdout, and its progress. */
 interface BotRun {
@@ -25,7 +27,7 @@ interface PrUpResult { readonly url: string; readonly outputs: { readonly namesp
 interface PreviewResult {
     readonly markdown: string;
     readonly counts: Readonly<Record<string, number>>;
-    readonly policyPacks: readonly { readonly name: string; readonly version: string }[];
+    readonly policyPacks: readonly { readonly name: string; readonly version: string; readonly local: boolean }[];
 }
 interface Changes { readonly changes: Readonly<Record<string, number>> }
 interface RestartResult extends Changes { readonly deployedAt: string; readonly lastDeployedAt: string | null }
@@ -206,8 +208,8 @@ describe("release bot on the real engine", () => {
             assert.deepEqual(tableRows, CATALOGUE.map((name) =>
                 `| ~ update | \`kubernetes:apps/v1:Deployment\` | \`${name}\` | \`spec.template.spec.containers[0].image\` |`));
             assert.deepEqual(Object.keys(preview.counts).filter((op) => op !== "same"), ["update"]);
-            assert.deepEqual(preview.policyPacks.map((pack) => pack.name), ["rollout-stacks"]);
-            assert.equal(lines.at(-2), `**Policy packs:** \`rollout-stacks\` ${preview.policyPacks[0]!.version}: no violations`);
+            assert.deepEqual(preview.policyPacks, [{ name: "rollout-stacks", version: POLICY_PACK_VERSION, local: true }]);
+            assert.equal(lines.at(-2), `**Policy packs:** \`rollout-stacks\` ${POLICY_PACK_VERSION} (local): no violations`);
             assert.deepEqual(await deployments(namespace), live);
             assert.deepEqual(await pendingChanges(stackName), {}, "pr preview must put the stack's config back");
 

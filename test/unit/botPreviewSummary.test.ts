@@ -117,10 +117,14 @@ describe("PR preview summary", () => {
             summaryEvent: { maybeCorrupt: false, durationSeconds: 3, resourceChanges: { same: 24 }, PolicyPacks: packs },
         }) as unknown as EngineEvent;
         const clean = new PreviewCollector();
-        clean.onEvent(summaryEvent({ "rollout-stacks": "v0.1.0", "org-baseline": "v2.0.0" }));
+        // A local pack (--policy-pack) is keyed `<name>|local|<path>`; one the organization requires by its name.
+        clean.onEvent(summaryEvent({ "rollout-stacks|local|/work/main/policy": "0.1.0", "org-baseline": "v2.0.0" }));
         const summary = clean.summary("pr-123", { same: 24 });
-        assert.deepEqual(summary.policyPacks, [{ name: "org-baseline", version: "2.0.0" }, { name: "rollout-stacks", version: "0.1.0" }]);
-        assert.ok(renderPreviewMarkdown(summary).endsWith("\n\n**Policy packs:** `org-baseline` 2.0.0, `rollout-stacks` 0.1.0: no violations\n"), renderPreviewMarkdown(summary));
+        assert.deepEqual(summary.policyPacks, [
+            { name: "org-baseline", version: "2.0.0", local: false },
+            { name: "rollout-stacks", version: "0.1.0", local: true },
+        ]);
+        assert.ok(renderPreviewMarkdown(summary).endsWith("\n\n**Policy packs:** `org-baseline` 2.0.0, `rollout-stacks` 0.1.0 (local): no violations\n"), renderPreviewMarkdown(summary));
 
         const violated = new PreviewCollector();
         violated.onEvent({
@@ -130,8 +134,8 @@ describe("PR preview summary", () => {
                 policyPackVersionTag: "0.1.0", enforcementLevel: "mandatory",
             },
         });
-        violated.onEvent(summaryEvent({ "rollout-stacks": "0.1.0" }));
-        assert.match(renderPreviewMarkdown(violated.summary("pr-123")), /^\*\*Policy packs:\*\* `rollout-stacks` 0\.1\.0: 1 violation$/m);
+        violated.onEvent(summaryEvent({ "rollout-stacks|local|policy": "0.1.0" }));
+        assert.match(renderPreviewMarkdown(violated.summary("pr-123")), /^\*\*Policy packs:\*\* `rollout-stacks` 0\.1\.0 \(local\): 1 violation$/m);
 
         const none = new PreviewCollector();
         none.onEvent(summaryEvent({}));
