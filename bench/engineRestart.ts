@@ -1,9 +1,11 @@
 /**
  * The restart path on the real engine and a real API server: `pulumi preview` with no change and
- * with a new deployedAt, and `pulumi up` of a restart, side by side with `kubectl rollout restart`
- * (+ `kubectl rollout status`, since an up also waits for the rollout) of the same Deployments.
+ * with a new deployedAt, `pulumi up` of a restart and the release bot's `restart` (a process of
+ * its own, as CI runs it), side by side with `kubectl rollout restart` (+ `kubectl rollout
+ * status`, since an up also waits for the rollout) of the same Deployments.
  */
 import { execFileSync } from "node:child_process";
+import * as path from "node:path";
 import { Stack } from "@pulumi/pulumi/automation";
 import { engineEnv, openStack, setContractConfig } from "../test/e2e/support/engine";
 
@@ -12,8 +14,11 @@ export interface EngineRow {
     readonly previewNoChangeMs: number;
     readonly previewRestartMs: number;
     readonly upRestartMs: number;
+    readonly botRestartMs: number;
     readonly kubectlRestartMs: number;
 }
+
+const BOT = path.join(__dirname, "..", "bot", "bin.js");
 
 async function timed(action: () => Promise<unknown> | unknown): Promise<number> {
     const start = process.hrtime.bigint();
@@ -38,6 +43,11 @@ function kubectl(...args: string[]): void {
     execFileSync("kubectl", args, { env: { ...process.env, ...engineEnv() }, stdio: "ignore" });
 }
 
+/** `rollout-bot restart <stack>`: deployedAt = now, then the same `pulumi up`. */
+function botRestart(stackName: string): void {
+    execFileSync(process.execPath, [BOT, "restart", stackName, "--json"], { env: { ...process.env, ...engineEnv() }, stdio: "ignore" });
+}
+
 /** Measures one size on its own stack, destroyed and removed afterwards. */
 export async function benchRestart(size: number, runs: number): Promise<EngineRow> {
     const stackName = `bench-restart-${size}`;
@@ -48,12 +58,13 @@ export async function benchRestart(size: number, runs: number): Promise<EngineRo
         await stack.up();
         const namespace = (await stack.outputs()).namespace!.value as string;
         const deployments = Array.from({ length: size }, (_, i) => `deployment/svc-${i}`);
-        const samples = { previewNoChange: [] as number[], previewRestart: [] as number[], upRestart: [] as number[], kubectl: [] as number[] };
+        const samples = { previewNoChange: [] as number[], previewRestart: [] as number[], upRestart: [] as number[], bot: [] as number[], kubectl: [] as number[] };
         for (let run = 0; run < runs; run++) {
             samples.previewNoChange.push(await timed(() => stack.preview()));
             await setContractConfig(stack, stackConfig(size, nextDeployedAt()));
             samples.previewRestart.push(await timed(() => stack.preview()));
             samples.upRestart.push(await timed(() => stack.up()));
+            samples.bot.push(await timed(() => botRestart(stackName)));
             samples.kubectl.push(await timed(() => {
                 kubectl("rollout", "restart", "-n", namespace, ...deployments);
                 for (const deployment of deployments) {
@@ -66,6 +77,7 @@ export async function benchRestart(size: number, runs: number): Promise<EngineRo
             previewNoChangeMs: median(samples.previewNoChange),
             previewRestartMs: median(samples.previewRestart),
             upRestartMs: median(samples.upRestart),
+            botRestartMs: median(samples.bot),
             kubectlRestartMs: median(samples.kubectl),
         };
     } finally {
