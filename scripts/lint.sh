@@ -12,7 +12,8 @@ ACTIONLINT_DIR=$CACHE_DIR/tools/actionlint-$ACTIONLINT_VERSION
 # actionlint_bin: prints the path of actionlint $ACTIONLINT_VERSION, building it when missing.
 actionlint_bin() {
   local bin=$ACTIONLINT_DIR/actionlint
-  if [[ ! -x $bin ]] || ! "$bin" -version | grep -qx "v$ACTIONLINT_VERSION"; then
+  # The first line of `actionlint -version` is the version, e.g. v1.7.12.
+  if [[ ! -x $bin || $("$bin" -version) != "v$ACTIONLINT_VERSION"$'\n'* ]]; then
     command -v go >/dev/null || die "go not found on PATH: it builds actionlint $ACTIONLINT_VERSION"
     log "building actionlint $ACTIONLINT_VERSION into $ACTIONLINT_DIR"
     mkdir -p "$ACTIONLINT_DIR"
