@@ -1,17 +1,11 @@
 import * as assert from "node:assert/strict";
 import { loadConfig } from "../../config";
 import { assertConfigRejected as assertRejected, cliConfigSource as source } from "../support/configAssertions";
+import { PROD_CANARY_STEPS } from "../support/prodCanary";
 import { failProgram } from "../support/program";
 import { stackFileConfig } from "../support/projectConfig";
 
-const steps = [
-    { setWeight: 20 },
-    { pause: { duration: "2m" } },
-    { analysis: { templates: ["success-rate"] } },
-    { setWeight: 50 },
-    { pause: { duration: "2m" } },
-    { setWeight: 100 },
-];
+const steps: readonly unknown[] = PROD_CANARY_STEPS;
 
 /** A prod-like environment with `strategy` (and more of `environment`) replaced. */
 function env(strategy: unknown, more: Record<string, unknown> = {}): Record<string, unknown> {

@@ -5,16 +5,10 @@ import { RolloutStrategySpec } from "../../lib/argoTypes";
 import {
     CanaryStrategy, DeliveryStrategy, goDurationSeconds, ingressBackend, pauseDurationSeconds, rolloutServiceNames, rolloutStrategy,
 } from "../../lib/rolloutStrategy";
+import { PROD_CANARY_STEPS } from "../support/prodCanary";
 
 const prodCanary: CanaryStrategy = {
-    steps: [
-        { setWeight: 20 },
-        { pause: { duration: "2m" } },
-        { analysis: { templates: ["success-rate"] } },
-        { setWeight: 50 },
-        { pause: { duration: "2m" } },
-        { setWeight: 100 },
-    ],
+    steps: PROD_CANARY_STEPS,
     maxSurge: "25%",
     maxUnavailable: 0,
     dynamicStableScale: false,
