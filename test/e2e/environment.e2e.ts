@@ -1,6 +1,10 @@
 import * as assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { Stack } from "@pulumi/pulumi/automation";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { PolicyEvent, Stack } from "@pulumi/pulumi/automation";
+import { REPO_ROOT } from "../support/projectConfig";
 import { changesByOp, engineEnv, setContractConfig, stepRecorder, withStack } from "./support/engine";
 import { Cluster } from "./support/kube";
 
@@ -101,6 +105,31 @@ describe("canary environment on the real rollouts controller", () => {
             assert.equal(next.currentStepIndex, 1);
             assert.equal((await replicaSets("cart-service")).get(next.currentPodHash!)?.image, "ghcr.io/pilab-hu/cart-service:v4");
         });
+    });
+
+    it("fails the preview of a production canary without an analysis step on the policy pack", async () => {
+        const stackName = "env-e2e-policy";
+        const configDir = fs.mkdtempSync(path.join(os.tmpdir(), "rollout-stacks-policy-"));
+        const packConfig = path.join(configDir, "policy-config.json");
+        // This stack counts as production, so its analysis-free canary must be refused.
+        fs.writeFileSync(packConfig, JSON.stringify({ "prod-rollout-analysis": { productionStacks: [stackName] } }));
+        try {
+            await withStack(stackName, environmentConfig(), async (stack) => {
+                const violations: PolicyEvent[] = [];
+                await assert.rejects(stack.preview({
+                    policyPacks: [path.join(REPO_ROOT, "policy")],
+                    policyPackConfigs: [packConfig],
+                    onEvent: (event) => event.policyEvent === undefined ? undefined : void violations.push(event.policyEvent),
+                }), /mandatory|polic/i);
+                assert.deepEqual(violations.map((v) => [v.policyPackName, v.policyName, v.enforcementLevel, v.resourceUrn?.split("::").pop()]).sort(), [
+                    ["rollout-stacks", "prod-rollout-analysis", "mandatory", "e2e-canary-cart-service-rollout"],
+                    ["rollout-stacks", "prod-rollout-analysis", "mandatory", "e2e-canary-order-service-rollout"],
+                ]);
+                assert.match(violations[0]!.message, /has no analysis step/);
+            });
+        } finally {
+            fs.rmSync(configDir, { recursive: true, force: true });
+        }
     });
 
     /** The Argo Rollouts kubectl plugin, built by the toolchain: the client operators use. */
