@@ -119,7 +119,11 @@ describe("canary environment on the real rollouts controller", () => {
                 await assert.rejects(stack.preview({
                     policyPacks: [path.join(REPO_ROOT, "policy")],
                     policyPackConfigs: [packConfig],
-                    onEvent: (event) => event.policyEvent === undefined ? undefined : void violations.push(event.policyEvent),
+                    onEvent: (event) => {
+                        if (event.policyEvent !== undefined) {
+                            violations.push(event.policyEvent);
+                        }
+                    },
                 }), /mandatory|polic/i);
                 assert.deepEqual(violations.map((v) => [v.policyPackName, v.policyName, v.enforcementLevel, v.resourceUrn?.split("::").pop()]).sort(), [
                     ["rollout-stacks", "prod-rollout-analysis", "mandatory", "e2e-canary-cart-service-rollout"],
