@@ -1,4 +1,5 @@
 import type { ConfigMap } from "@pulumi/pulumi/automation";
+import { isMutableReference, isMutableTag } from "../lib/imageRef";
 import { rfc3339UtcProblem, toRfc3339Utc } from "../lib/timestamp";
 import type { PrSpec } from "./args";
 import { ConfigUpdate, configKey, objectValue, plain, stringValue, structured } from "./stackConfig";
@@ -10,9 +11,12 @@ import { ConfigUpdate, configKey, objectValue, plain, stringValue, structured } 
 
 /**
  * `pr up` / `pr preview`: pr.number, imageTag and active=true, plus pr.services and domain when
- * given. Other pr.* keys a human set (ttlHours, quota, customDomain) are kept.
+ * given. Other pr.* keys a human set (ttlHours, quota, customDomain) are kept. When the images can
+ * have changed behind the same name (a mutable tag such as `pr-123`, see {@link needsRestart}), a
+ * new deployedAt too, so every push rolls the environment once; a per-commit tag or a digest
+ * changes the pod templates by itself and needs no restart.
  */
-export function prConfigUpdate(current: ConfigMap, spec: PrSpec): ConfigUpdate {
+export function prConfigUpdate(current: ConfigMap, spec: PrSpec, now: Date): ConfigUpdate {
     const pr = { ...objectValue(current, "pr"), number: spec.pr, ...(spec.services === undefined ? {} : { services: [...spec.services] }) };
     return {
         set: {
@@ -20,9 +24,16 @@ export function prConfigUpdate(current: ConfigMap, spec: PrSpec): ConfigUpdate {
             [configKey("imageTag")]: plain(spec.imageTag),
             [configKey("active")]: plain("true"),
             ...(spec.domain === undefined ? {} : { [configKey("domain")]: plain(spec.domain) }),
+            ...(needsRestart(current, spec.imageTag) ? restartUpdate(current, now).set : {}),
         },
         remove: [],
     };
+}
+
+/** True when the stack's images are named by a mutable tag: `imageTag` itself, or an `images` override. */
+export function needsRestart(current: ConfigMap, imageTag: string): boolean {
+    const overrides = Object.values(objectValue(current, "images") ?? {});
+    return isMutableTag(imageTag) || overrides.some((image) => typeof image === "string" && isMutableReference(image));
 }
 
 /** `pr pause` / `pr resume`. */

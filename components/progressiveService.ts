@@ -139,6 +139,7 @@ export class ProgressiveService extends pulumi.ComponentResource {
             template: securePodTemplate({
                 service: spec,
                 image: args.image,
+                imagePullPolicy: args.imagePullPolicy,
                 env: args.env,
                 labels: args.labels,
                 deployedAt: restartStrategy === "template" ? args.deployedAt : undefined,

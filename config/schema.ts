@@ -46,12 +46,17 @@ const servicesSchema = z.array(serviceSchema).min(1, { error: "expected at least
     });
 });
 
+/**
+ * Sized for the twelve-service catalogue of Pulumi.yaml through a restart of every Deployment at
+ * once (each service one surge pod more): it needs 1900m, 2688Mi, 15 cores of limits, 7680Mi of
+ * limits and 24 pods; the defaults are the next round amounts above.
+ */
 const quotaSchema = z.strictObject({
-    requestsCpu: quantity.default("4"),
-    requestsMemory: quantity.default("8Gi"),
-    limitsCpu: quantity.default("8"),
-    limitsMemory: quantity.default("16Gi"),
-    pods: positiveInt.default(40),
+    requestsCpu: quantity.default("2"),
+    requestsMemory: quantity.default("3Gi"),
+    limitsCpu: quantity.default("16"),
+    limitsMemory: quantity.default("8Gi"),
+    pods: positiveInt.default(24),
 });
 
 export const prSchema = z.strictObject({
@@ -147,28 +152,51 @@ export type ParsedStackConfig = z.output<typeof stackConfigSchema>;
 export type PrConfig = z.output<typeof prSchema>;
 export type BackendUrls = z.output<typeof backendsSchema>;
 
-/** The API server would refuse pods past the quota only at rollout time; say so at preview instead. */
+/**
+ * The extra pods a rolling update runs while it replaces `replicas` pods: components/serviceDeployment.ts
+ * sets maxSurge 25%, which Kubernetes rounds up (one pod for 1 to 4 replicas). The quota counts them
+ * too; test/unit/prStack.test.ts holds this to the Deployments' own maxSurge.
+ */
+function surgePods(replicas: number): number {
+    return Math.ceil((replicas * 25) / 100);
+}
+
+/** Thousandths of a quantity as a whole number, so sums of 50m and 100m compare exactly. */
+function milli(value: string): number {
+    return Math.round((parseQuantity(value) ?? 0) * 1000);
+}
+
+/**
+ * The API server would refuse pods past the quota only at rollout time, and a restart that cannot
+ * create its surge pods stalls until `pulumi up` times out; say so at preview instead.
+ */
 function checkQuotaFits(pr: PrConfig, services: z.output<typeof servicesSchema>, ctx: z.RefinementCtx): void {
     const selected = services.filter((s) => pr.services === undefined || pr.services.includes(s.name));
+    const podsOf = (s: (typeof selected)[number]) => s.replicas + surgePods(s.replicas);
     const checks = [
-        { key: "requestsCpu", total: (s: (typeof selected)[number]) => s.resources.requests.cpu },
-        { key: "requestsMemory", total: (s: (typeof selected)[number]) => s.resources.requests.memory },
-        { key: "limitsCpu", total: (s: (typeof selected)[number]) => s.resources.limits.cpu },
-        { key: "limitsMemory", total: (s: (typeof selected)[number]) => s.resources.limits.memory },
+        { key: "requestsCpu", each: (s: (typeof selected)[number]) => s.resources.requests.cpu, unit: "m" },
+        { key: "requestsMemory", each: (s: (typeof selected)[number]) => s.resources.requests.memory, unit: "Mi" },
+        { key: "limitsCpu", each: (s: (typeof selected)[number]) => s.resources.limits.cpu, unit: "m" },
+        { key: "limitsMemory", each: (s: (typeof selected)[number]) => s.resources.limits.memory, unit: "Mi" },
     ] as const;
-    for (const { key, total } of checks) {
-        const needed = selected.reduce((sum, s) => sum + (parseQuantity(total(s)) ?? 0) * s.replicas, 0);
-        const allowed = parseQuantity(pr.quota[key]) ?? Infinity;
+    for (const { key, each, unit } of checks) {
+        const needed = selected.reduce((sum, s) => sum + milli(each(s)) * podsOf(s), 0);
+        const allowed = parseQuantity(pr.quota[key]) === undefined ? Infinity : milli(pr.quota[key]);
         if (needed > allowed) {
+            const amount = unit === "m" ? `${needed}m` : `${Math.ceil(needed / 1000 / 2 ** 20)}Mi`;
             ctx.addIssue({
                 code: "custom",
                 path: ["pr", "quota", key],
-                message: `the quota ${pr.quota[key]} is smaller than what the services need at their replica counts; raise it or narrow pr.services`,
+                message: `the quota ${pr.quota[key]} is smaller than what the services need at their replica counts plus a rolling update's surge (${amount}); raise it or narrow pr.services`,
             });
         }
     }
-    const pods = selected.reduce((sum, s) => sum + s.replicas, 0);
+    const pods = selected.reduce((sum, s) => sum + podsOf(s), 0);
     if (pods > pr.quota.pods) {
-        ctx.addIssue({ code: "custom", path: ["pr", "quota", "pods"], message: `the services need ${pods} pods; raise the quota or narrow pr.services` });
+        ctx.addIssue({
+            code: "custom",
+            path: ["pr", "quota", "pods"],
+            message: `the services need ${pods} pods at their replica counts plus a rolling update's surge; raise the quota or narrow pr.services`,
+        });
     }
 }

@@ -70,3 +70,33 @@ function hasUppercasePath(repository: string): boolean {
 export function serviceImage(repository: string, tag: string, override: string | undefined): string {
     return override ?? withTag(repository, tag);
 }
+
+/**
+ * A tag that names one build for good: it ends in a git commit hash of 7 to 40 hex digits
+ * (`pr-123-1a2b3c4`, `sha-1a2b3c4`) or is a full release version (`v1.2.3`, `1.4.0-rc.1`).
+ * Registries let any tag be pushed again; these are the tags that, by convention, never are.
+ */
+const IMMUTABLE_TAG = /(?:^|[-_.])[0-9a-f]{7,40}$|^v?(?:0|[1-9][0-9]*)\.(?:0|[1-9][0-9]*)\.(?:0|[1-9][0-9]*)(?:-[0-9A-Za-z.-]+)?$/;
+
+/**
+ * Whether a reference can point at other bytes tomorrow: true for a tag such as `pr-123`, `main`
+ * or `v1.2` that each build pushes again, false for a digest or an {@link IMMUTABLE_TAG}. Unknown
+ * conventions count as mutable, so the worst case is a restart too many, never a stale image.
+ */
+export function isMutableReference(reference: string): boolean {
+    const parsed = parseImageReference(reference);
+    if (parsed?.digest !== undefined) {
+        return false;
+    }
+    return parsed?.tag === undefined || isMutableTag(parsed.tag);
+}
+
+/** Whether a tag can be pushed again with other bytes: anything but an {@link IMMUTABLE_TAG}. */
+export function isMutableTag(tag: string): boolean {
+    return !IMMUTABLE_TAG.test(tag);
+}
+
+/** `Always` for a {@link isMutableReference mutable} reference, so a restart pulls what the tag names now; Kubernetes' default (`IfNotPresent` for a tag or digest) otherwise. */
+export function imagePullPolicy(reference: string): "Always" | undefined {
+    return isMutableReference(reference) ? "Always" : undefined;
+}

@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { imagePullPolicy } from "./imageRef";
 import { restartAnnotations } from "./restart";
 import { ServiceSpec, serviceLabels } from "./service";
 
@@ -13,6 +14,12 @@ export interface PodTemplateArgs {
     readonly service: ServiceSpec;
     /** Full image reference, tag or digest included. */
     readonly image: pulumi.Input<string>;
+    /**
+     * When the kubelet pulls the image. @default `Always` for a mutable reference such as `:pr-123`
+     * or `:main` given as a string (a restart then runs what the tag names now), else Kubernetes'
+     * own default, `IfNotPresent` for a tag or digest
+     */
+    readonly imagePullPolicy?: "Always" | "IfNotPresent";
     /** RFC3339 UTC restart trigger; none when undefined. */
     readonly deployedAt?: string;
     /** Extra environment for the app container, e.g. per-PR isolation settings. */
@@ -30,6 +37,7 @@ export interface PodTemplateArgs {
 export function securePodTemplate(args: PodTemplateArgs): PodTemplateSpec {
     const { service } = args;
     const probe = { httpGet: { path: service.healthPath, port: "http" } };
+    const pullPolicy = args.imagePullPolicy ?? (typeof args.image === "string" ? imagePullPolicy(args.image) : undefined);
     return {
         metadata: {
             labels: serviceLabels(service.name, args.labels),
@@ -48,6 +56,7 @@ export function securePodTemplate(args: PodTemplateArgs): PodTemplateSpec {
             containers: [{
                 name: service.name,
                 image: args.image,
+                ...(pullPolicy === undefined ? {} : { imagePullPolicy: pullPolicy }),
                 ports: [{ name: "http", containerPort: service.port, protocol: "TCP" }],
                 env: args.env ?? [],
                 readinessProbe: { ...probe, periodSeconds: 5, failureThreshold: 3 },

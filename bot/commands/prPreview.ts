@@ -21,7 +21,7 @@ export async function prPreview(command: Extract<Command, { kind: "pr preview" }
         ctx.out.result(markdown, { ...summary, markdown });
     };
     try {
-        const result = await previewStack(stack, (current) => prConfigUpdate(current, command), {
+        const result = await previewStack(stack, (current) => prConfigUpdate(current, command, new Date(ctx.now())), {
             policyPacks: command.policyPacks,
             ...(command.waitLockMs === undefined ? {} : { waitLockMs: command.waitLockMs }),
         }, collector.onEvent, ctx);

@@ -25,7 +25,7 @@ export async function prUp(command: Extract<Command, { kind: "pr up" }>, ctx: Bo
     const name = prStackName(command.pr);
     ctx.out.progress(`pr up: ${name} at image tag ${command.imageTag}`);
     const stack = await openStack(name, ctx.settings, ctx.out, true);
-    const result = await updateStack(stack, (current) => prConfigUpdate(current, command), {
+    const result = await updateStack(stack, (current) => prConfigUpdate(current, command, new Date(ctx.now())), {
         message: `rollout-bot pr up ${command.pr} --image-tag ${command.imageTag}`,
         policyPacks: command.policyPacks,
         ...(command.waitLockMs === undefined ? {} : { waitLockMs: command.waitLockMs }),

@@ -32,6 +32,28 @@ export function projectDefaults(): ConfigValues {
     return values;
 }
 
+/** A service of Pulumi.yaml's catalogue, as the file writes it. */
+export interface CatalogueService {
+    readonly name: string;
+    readonly image: string;
+    readonly port: number;
+    readonly replicas: number;
+    readonly resources: {
+        readonly requests: { readonly cpu: string; readonly memory: string };
+        readonly limits: { readonly cpu: string; readonly memory: string };
+    };
+}
+
+/** Pulumi.yaml's service catalogue, in its order: what a stack deploys unless it narrows it. */
+export function catalogue(): readonly CatalogueService[] {
+    return projectDefaults().services as CatalogueService[];
+}
+
+/** The names of the catalogue's services, in its order. */
+export function catalogueNames(): string[] {
+    return catalogue().map((service) => service.name);
+}
+
 /** The config a stack file (`Pulumi.<stack>.yaml`) sets in this project's namespace, keys without it. */
 export function stackFileConfig(stack: string): ConfigValues {
     const block = (readYaml(`Pulumi.${stack}.yaml`).config ?? {}) as Record<string, unknown>;

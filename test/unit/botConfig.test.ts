@@ -1,30 +1,56 @@
 import * as assert from "node:assert/strict";
 import type { UpdateSummary } from "@pulumi/pulumi/automation";
-import { activeUpdate, nextDeployedAt, prConfigUpdate, restartUpdate } from "../../bot/configChanges";
+import { activeUpdate, needsRestart, nextDeployedAt, prConfigUpdate, restartUpdate } from "../../bot/configChanges";
 import { configFromLastUpdate, revertUpdate } from "../../bot/stackConfig";
 
 const PR_KEY = "rollout-stacks:pr";
+const DEPLOYED_AT_KEY = "rollout-stacks:deployedAt";
+const NOW = new Date("2025-01-15T14:30:00.500Z");
 
 describe("bot config changes", () => {
     it("writes pr.number, imageTag and active=true for pr up, keeping other pr settings", () => {
         const current = { [PR_KEY]: { value: JSON.stringify({ number: 5, ttlHours: 8, services: ["cart-service"] }), secret: false } };
-        const update = prConfigUpdate(current, { pr: 5, imageTag: "sha-1a2b3c", policyPacks: [] });
+        const update = prConfigUpdate(current, { pr: 5, imageTag: "sha-1a2b3c4", policyPacks: [] }, NOW);
         assert.deepEqual(update.set[PR_KEY]?.objectValue, { number: 5, ttlHours: 8, services: ["cart-service"] });
-        assert.equal(update.set["rollout-stacks:imageTag"]?.value, "sha-1a2b3c");
+        assert.equal(update.set["rollout-stacks:imageTag"]?.value, "sha-1a2b3c4");
         assert.equal(update.set["rollout-stacks:active"]?.value, "true");
         assert.equal(update.set["rollout-stacks:domain"], undefined);
     });
 
     it("replaces pr.services as a whole list and sets the domain when given", () => {
         const current = { [PR_KEY]: { value: JSON.stringify({ number: 5, services: ["a-service", "b-service", "c-service"] }), secret: false } };
-        const update = prConfigUpdate(current, { pr: 5, imageTag: "t", services: ["cart-service"], domain: "example.com", policyPacks: [] });
+        const update = prConfigUpdate(current, { pr: 5, imageTag: "t", services: ["cart-service"], domain: "example.com", policyPacks: [] }, NOW);
         assert.deepEqual(update.set[PR_KEY]?.objectValue, { number: 5, services: ["cart-service"] });
         assert.equal(update.set["rollout-stacks:domain"]?.value, "example.com");
     });
 
     it("keeps pr.number a number, as the config contract wants it", () => {
-        const update = prConfigUpdate({}, { pr: 42, imageTag: "t", policyPacks: [] });
+        const update = prConfigUpdate({}, { pr: 42, imageTag: "t", policyPacks: [] }, NOW);
         assert.equal(update.set[PR_KEY]?.value, "{\"number\":42}");
+    });
+
+    describe("every push rolls the PR environment exactly once", () => {
+        it("sets no deployedAt for a per-commit tag: the new tag changes the pod templates by itself", () => {
+            for (const imageTag of ["pr-5-1a2b3c4", "sha-1a2b3c4d5e6f", "v1.4.0"]) {
+                const update = prConfigUpdate({}, { pr: 5, imageTag, policyPacks: [] }, NOW);
+                assert.equal(update.set[DEPLOYED_AT_KEY], undefined, imageTag);
+            }
+        });
+
+        it("sets a new deployedAt for a mutable tag on every call, since the tag may name a new build", () => {
+            const first = prConfigUpdate({}, { pr: 5, imageTag: "pr-5", policyPacks: [] }, NOW);
+            assert.equal(first.set[DEPLOYED_AT_KEY]?.value, "2025-01-15T14:30:00Z");
+            const current = { [DEPLOYED_AT_KEY]: { value: "2025-01-15T14:30:00Z", secret: false } };
+            const second = prConfigUpdate(current, { pr: 5, imageTag: "pr-5", policyPacks: [] }, NOW);
+            assert.equal(second.set[DEPLOYED_AT_KEY]?.value, "2025-01-15T14:30:01Z", "the same second must still be a new value");
+        });
+
+        it("restarts when an images override of the stack is mutable, even under a per-commit imageTag", () => {
+            const images = (value: object) => ({ "rollout-stacks:images": { value: JSON.stringify(value), secret: false } });
+            assert.equal(needsRestart(images({ "cart-service": "ghcr.io/acme/cart-service:main" }), "pr-5-1a2b3c4"), true);
+            assert.equal(needsRestart(images({ "cart-service": `ghcr.io/acme/cart-service@sha256:${"a".repeat(64)}` }), "pr-5-1a2b3c4"), false);
+            assert.equal(needsRestart({}, "pr-5-1a2b3c4"), false);
+        });
     });
 
     it("pauses and resumes through active", () => {

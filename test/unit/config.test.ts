@@ -3,19 +3,30 @@ import * as pulumi from "@pulumi/pulumi";
 import { loadConfig } from "../../config";
 import { assertConfigRejected as assertRejected, cliConfigSource as source, configProblems as problemsOf } from "../support/configAssertions";
 import { failProgram } from "../support/program";
-import { stackFileConfig } from "../support/projectConfig";
+import { catalogue, catalogueNames, stackFileConfig } from "../support/projectConfig";
 
 const pr = { number: 123 };
+
+/** The shop of ../shared/DESIGN.md, in its order. */
+const DESIGN_SERVICES = ["product", "cart", "order", "payment", "customer", "inventory", "notification", "discount",
+    "checkout", "analytics", "auth", "graphql"].map((name) => `${name}-service`);
 
 describe("config", () => {
     it("accepts a PR stack of the catalogue with defaults filled in", () => {
         const config = loadConfig(source({ pr }));
         assert.equal(config.active, true);
         assert.equal(config.domain, "shop.pilab.hu");
-        assert.equal(config.services.length, 4);
+        assert.deepEqual(config.services.map((s) => s.name), catalogueNames());
         assert.equal(config.pr?.clusterIssuer, "letsencrypt");
         assert.deepEqual(config.images, {});
         assert.ok(Object.isFrozen(config) && Object.isFrozen(config.services[0]));
+    });
+
+    it("catalogues exactly the design's twelve services, each from ghcr.io/pilab-hu/<name>", () => {
+        assert.deepEqual(catalogueNames(), DESIGN_SERVICES);
+        for (const service of catalogue()) {
+            assert.equal(service.image, `ghcr.io/pilab-hu/${service.name}`);
+        }
     });
 
     describe("deployedAt", () => {
@@ -44,6 +55,27 @@ describe("config", () => {
             "rollout-stacks:platform", /cannot also set platform/));
         it("rejects a quota the services do not fit in", () => assertRejected({ pr: { number: 1, quota: { requestsCpu: "100m" } } },
             "rollout-stacks:pr.quota.requestsCpu", /smaller than what the services need/));
+        describe("quota through a rolling restart (one surge pod per service of up to 4 replicas)", () => {
+            const two = [
+                { name: "cart-service", image: "acme/cart", port: 8080, replicas: 1, resources: { requests: { cpu: "100m", memory: "64Mi" }, limits: { cpu: "500m", memory: "256Mi" } } },
+                { name: "order-service", image: "acme/order", port: 8080, replicas: 4, resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "200m", memory: "128Mi" } } },
+            ];
+            // At rest 5 pods, 300m, 320Mi, 1300m, 768Mi; while both restart 2 + 5 = 7 pods, 450m, 448Mi, 2, 1152Mi.
+            const surged = { requestsCpu: "450m", requestsMemory: "448Mi", limitsCpu: "2", limitsMemory: "1152Mi", pods: 7 };
+            it("accepts a quota that holds the surge exactly", () =>
+                assert.deepEqual(loadConfig(source({ services: two, pr: { number: 1, quota: surged } })).pr?.quota, surged));
+            it("rejects a quota that fits the pods at rest but not their surge, naming what is needed", () => {
+                const atRest = { requestsCpu: "300m", requestsMemory: "320Mi", limitsCpu: "1300m", limitsMemory: "768Mi", pods: 5 };
+                const config = { services: two, pr: { number: 1, quota: atRest } };
+                assertRejected(config, "rollout-stacks:pr.quota.requestsCpu", /rolling update's surge \(450m\)/);
+                assertRejected(config, "rollout-stacks:pr.quota.requestsMemory", /\(448Mi\)/);
+                assertRejected(config, "rollout-stacks:pr.quota.limitsCpu", /\(2000m\)/);
+                assertRejected(config, "rollout-stacks:pr.quota.limitsMemory", /\(1152Mi\)/);
+                assertRejected(config, "rollout-stacks:pr.quota.pods", /need 7 pods/);
+            });
+            it("counts only the services pr.services selects", () =>
+                assert.doesNotThrow(() => loadConfig(source({ services: two, pr: { number: 1, services: ["cart-service"], quota: { requestsCpu: "200m", pods: 2 } } }))));
+        });
     });
 
     describe("images", () => {

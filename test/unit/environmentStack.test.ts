@@ -4,7 +4,7 @@ import { assertDeletedWithNamespace } from "../support/deletion";
 import { validateCustomResource } from "../support/crdModels";
 import { validateKubernetesObject } from "../support/kubernetesModels";
 import { ProgramRun, RegisteredResource, revealSecrets, runProgram } from "../support/program";
-import { stackFileConfig } from "../support/projectConfig";
+import { catalogue, catalogueNames, stackFileConfig } from "../support/projectConfig";
 
 const ROLLOUT = "kubernetes:argoproj.io/v1alpha1:Rollout";
 const ANALYSIS_TEMPLATE = "kubernetes:argoproj.io/v1alpha1:AnalysisTemplate";
@@ -13,7 +13,7 @@ const SERVICE = "kubernetes:core/v1:Service";
 const INGRESS = "kubernetes:networking.k8s.io/v1:Ingress";
 const NAMESPACE = "kubernetes:core/v1:Namespace";
 const NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
-const CATALOGUE = ["product-service", "cart-service", "order-service", "payment-service"];
+const CATALOGUE = catalogueNames();
 
 const deployedAt = "2025-01-15T14:30:00Z";
 
@@ -53,10 +53,13 @@ describe("prod environment (canary)", () => {
 
     it("runs every catalogue service as a Rollout named after it in namespace prod, at imageTag, with prod's replicas", () => {
         assert.deepEqual(run.ofType(ROLLOUT).map((r) => r.inputs.metadata.name).sort(), [...CATALOGUE].sort());
+        const replicas = prodEnvironment().replicas as Record<string, number>;
+        assert.deepEqual(Object.keys(replicas).sort(), [...CATALOGUE].sort(), "Pulumi.prod.yaml sizes every service, none runs the catalogue's 1");
         for (const name of CATALOGUE) {
             const inputs = rollout(run, name);
             assert.equal(inputs.metadata.namespace, "prod");
-            assert.equal(inputs.spec.replicas, 5);
+            assert.equal(inputs.spec.replicas, replicas[name], name);
+            assert.ok(replicas[name]! >= 2, `${name} needs a second pod to survive one failing`);
             assert.equal(inputs.spec.revisionHistoryLimit, 5);
             assert.deepEqual(inputs.spec.selector, { matchLabels: { "app.kubernetes.io/name": name } });
             assert.equal(containerOf(run, name).image, `ghcr.io/pilab-hu/${name}:v1.0.0`);
@@ -113,12 +116,11 @@ describe("prod environment (canary)", () => {
     });
 
     it("serves each service at https://shop.pilab.hu/<service> through the Service that selects every pod, with one certificate", () => {
-        const ingresses = CATALOGUE.map((name) => run.named(INGRESS, name).inputs);
-        ingresses.forEach((ingress, index) => {
-            const name = CATALOGUE[index];
+        catalogue().forEach(({ name, port }, index) => {
+            const ingress = run.named(INGRESS, name).inputs;
             assert.deepEqual(ingress.spec.rules, [{
                 host: "shop.pilab.hu",
-                http: { paths: [{ path: `/${name}`, pathType: "Prefix", backend: { service: { name, port: { number: 8080 } } } }] },
+                http: { paths: [{ path: `/${name}`, pathType: "Prefix", backend: { service: { name, port: { number: port } } } }] },
             }]);
             assert.deepEqual(ingress.spec.tls, [{ hosts: ["shop.pilab.hu"], secretName: "shop-pilab-hu-tls" }]);
             assert.equal(ingress.metadata.annotations["cert-manager.io/cluster-issuer"], index === 0 ? "letsencrypt" : undefined);
@@ -182,7 +184,7 @@ describe("prod environment (canary)", () => {
         assert.deepEqual(run.named(NETWORK_POLICY, "default-deny").inputs.spec, { podSelector: {}, policyTypes: ["Ingress", "Egress"] });
         assert.deepEqual(run.named(NETWORK_POLICY, "allow-monitoring").inputs.spec.ingress, [{
             from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } } }],
-            ports: [{ protocol: "TCP", port: 8080 }],
+            ports: [...new Set(catalogue().map((s) => s.port))].map((port) => ({ protocol: "TCP", port })),
         }]);
         assert.ok(run.named(NETWORK_POLICY, "allow-ingress-controller"));
     });

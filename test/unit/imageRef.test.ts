@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { isImageRepository, isImageTag, parseImageReference, serviceImage } from "../../lib/imageRef";
+import { imagePullPolicy, isImageRepository, isImageTag, isMutableReference, parseImageReference, serviceImage } from "../../lib/imageRef";
 
 describe("image references", () => {
     it("accepts repositories with and without a registry host", () => {
@@ -35,5 +35,18 @@ describe("image references", () => {
     it("uses the override for a service when there is one, the tag otherwise", () => {
         assert.equal(serviceImage("acme/cart", "pr-5", undefined), "acme/cart:pr-5");
         assert.equal(serviceImage("acme/cart", "pr-5", "acme/cart:canary"), "acme/cart:canary");
+    });
+
+    it("tells a tag each build pushes again from a per-commit tag, a release version or a digest", () => {
+        for (const image of ["acme/cart:pr-123", "acme/cart:main", "acme/cart:v1.2", "acme/cart:build-42", "acme/cart:1a2b3c", "acme/cart"]) {
+            assert.equal(isMutableReference(image), true, image);
+            assert.equal(imagePullPolicy(image), "Always", image);
+        }
+        const digest = `sha256:${"a".repeat(64)}`;
+        for (const image of ["acme/cart:pr-123-1a2b3c4", "acme/cart:sha-0123456789abcdef0123456789abcdef01234567", "acme/cart:1a2b3c4",
+            "acme/cart:v1.2.3", "acme/cart:1.4.0-rc.1", `acme/cart@${digest}`, `acme/cart:main@${digest}`]) {
+            assert.equal(isMutableReference(image), false, image);
+            assert.equal(imagePullPolicy(image), undefined, image);
+        }
     });
 });

@@ -1,7 +1,9 @@
 import * as assert from "node:assert/strict";
+import { parseQuantity } from "../../lib/quantity";
 import { RESTARTED_AT_ANNOTATION, RESTARTED_AT_PATH } from "../../lib/restart";
 import { assertDeletedWithNamespace } from "../support/deletion";
 import { failProgram, isSecretValue, ProgramRun, revealSecrets, runProgram } from "../support/program";
+import { catalogue, catalogueNames } from "../support/projectConfig";
 
 const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
 const SERVICE = "kubernetes:core/v1:Service";
@@ -9,7 +11,7 @@ const NAMESPACE = "kubernetes:core/v1:Namespace";
 const INGRESS = "kubernetes:networking.k8s.io/v1:Ingress";
 const NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
 const SECRET = "kubernetes:core/v1:Secret";
-const CATALOGUE = ["product-service", "cart-service", "order-service", "payment-service"];
+const CATALOGUE = catalogueNames();
 
 const deployedAt = "2025-01-15T14:30:00Z";
 
@@ -47,7 +49,9 @@ describe("PR stack", () => {
         for (const r of [...run.ofType(DEPLOYMENT), ...run.ofType(SERVICE)]) {
             assert.equal(r.inputs.metadata.namespace, "pr-123-shop-pilab-hu");
         }
-        assert.equal(run.named(SERVICE, "cart-service").inputs.spec.ports[0].port, 8080);
+        for (const { name, port } of catalogue()) {
+            assert.equal(run.named(SERVICE, name).inputs.spec.ports[0].port, port, name);
+        }
     });
 
     it("writes exactly the configured deployedAt into every pod template's restartedAt", () => {
@@ -101,8 +105,8 @@ describe("PR stack", () => {
 
     it("sizes the quota and container defaults and denies traffic by default", () => {
         const quota = run.named("kubernetes:core/v1:ResourceQuota", "quota").inputs.spec.hard;
-        assert.equal(quota["requests.cpu"], "4");
-        assert.equal(quota.pods, "40");
+        assert.equal(quota["requests.cpu"], "2");
+        assert.equal(quota.pods, "24");
         assert.equal(quota["services.loadbalancers"], "0");
         const limits = run.named("kubernetes:core/v1:LimitRange", "container-defaults").inputs.spec.limits[0];
         assert.deepEqual(limits.default, { cpu: "500m", memory: "256Mi" });
@@ -110,10 +114,35 @@ describe("PR stack", () => {
         assert.deepEqual(deny, { podSelector: {}, policyTypes: ["Ingress", "Egress"] });
         const fromIngress = run.named(NETWORK_POLICY, "allow-ingress-controller").inputs.spec.ingress[0];
         assert.deepEqual(fromIngress.from, [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "ingress-nginx" } } }]);
-        assert.deepEqual(fromIngress.ports, [{ protocol: "TCP", port: 8080 }]);
+        assert.deepEqual(fromIngress.ports.map((p: any) => `${p.protocol}/${p.port}`).sort(),
+            [...new Set(catalogue().map((s) => `TCP/${s.port}`))].sort(), "the ingress controller must reach every service's port, the gateway's 4000 too");
         const dns = run.named(NETWORK_POLICY, "allow-dns").inputs.spec.egress[0];
         assert.deepEqual(dns.ports.map((p: any) => `${p.protocol}/${p.port}`), ["UDP/53", "TCP/53"]);
         assert.ok(run.named(NETWORK_POLICY, "allow-same-namespace"));
+    });
+
+    it("fits every Deployment in the default quota while all of them restart at once, surge pods included", () => {
+        const hard = run.named("kubernetes:core/v1:ResourceQuota", "quota").inputs.spec.hard;
+        const needed = { "requests.cpu": 0, "requests.memory": 0, "limits.cpu": 0, "limits.memory": 0, pods: 0 };
+        for (const d of run.ofType(DEPLOYMENT)) {
+            const { replicas, strategy, template } = d.inputs.spec;
+            assert.equal(strategy.rollingUpdate.maxUnavailable, 0, "old pods stay until new ones are ready");
+            const surge = Math.ceil((replicas * Number(/^(\d+)%$/.exec(strategy.rollingUpdate.maxSurge)![1])) / 100);
+            const pods = replicas + surge;
+            needed.pods += pods;
+            for (const container of template.spec.containers) {
+                for (const kind of ["requests", "limits"] as const) {
+                    for (const resource of ["cpu", "memory"] as const) {
+                        needed[`${kind}.${resource}`] += Math.round(parseQuantity(container.resources[kind][resource])! * 1000) * pods;
+                    }
+                }
+            }
+        }
+        assert.equal(needed.pods, 2 * CATALOGUE.length, "one surge pod per single-replica service");
+        for (const [key, amount] of Object.entries(needed)) {
+            const allowed = key === "pods" ? Number(hard.pods) : Math.round(parseQuantity(hard[key])! * 1000);
+            assert.ok(amount <= allowed, `${key}: the restart needs ${key === "pods" ? amount : `${amount / 1000} (base units)`}, the quota allows ${hard[key]}`);
+        }
     });
 
     it("exports namespace, url, active, lastDeployedAt and each service's image and URL", () => {
@@ -123,6 +152,7 @@ describe("PR stack", () => {
             image: "ghcr.io/pilab-hu/order-service:pr-123",
             url: "http://order-service.pr-123-shop-pilab-hu.svc.cluster.local:8080",
         });
+        assert.equal(run.outputs.services["graphql-service"].url, "http://graphql-service.pr-123-shop-pilab-hu.svc.cluster.local:4000");
     });
 
     it("holds no restart annotation while active", () => {
@@ -148,7 +178,7 @@ describe("PR stack variations", () => {
             assert.deepEqual(d.options.ignoreChanges, [RESTARTED_AT_PATH]);
         }
         assert.equal(run.ofType(NAMESPACE).length, 1);
-        assert.equal(run.ofType(SERVICE).length, 4);
+        assert.equal(run.ofType(SERVICE).length, CATALOGUE.length);
         assert.equal(run.ofType(SECRET).length, 1);
         assert.equal(run.outputs.active, false);
     });
