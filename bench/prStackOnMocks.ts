@@ -16,7 +16,8 @@ async function main(): Promise<void> {
     }));
     const config = {
         services,
-        pr: { number: 1, quota: { requestsCpu: "1000", requestsMemory: "1Ti", limitsCpu: "1000", limitsMemory: "1Ti", pods: size } },
+        // One replica each, plus the surge pod of a rolling restart, which the quota must hold too.
+        pr: { number: 1, quota: { requestsCpu: "1000", requestsMemory: "1Ti", limitsCpu: "1000", limitsMemory: "1Ti", pods: 2 * size } },
         deployedAt: "2025-01-15T14:30:00Z",
     };
     const start = process.hrtime.bigint();

@@ -37,6 +37,8 @@ export interface PrSpec {
     readonly domain?: string;
     /** Policy pack directories to run with the update or preview. */
     readonly policyPacks: readonly string[];
+    /** Write the result into the pull request's sticky comment (needs GITHUB_TOKEN and GITHUB_REPOSITORY). */
+    readonly comment: boolean;
 }
 
 export type Command =
@@ -85,24 +87,25 @@ const TIMEOUT_OPTION: OptionSpec = {
     type: "string", value: "<duration>", help: `give up following after this long (default ${formatDuration(DEFAULT_ROLLOUT_TIMEOUT_MS)})`,
 };
 const PR_OPTIONS: Readonly<Record<string, OptionSpec>> = {
-    "image-tag": { type: "string", value: "<tag>", help: "tag of every service image, e.g. pr-123 or sha-1a2b3c (required)" },
+    "image-tag": { type: "string", value: "<tag>", help: "tag of every service image: pr-<n>-<short sha> per commit, or a mutable pr-<n> that restarts on every run (required)" },
     services: { type: "string", value: "<a,b>", help: "deploy only these catalogue services (default: what the stack has, all on a new one)" },
     domain: { type: "string", value: "<domain>", help: "base DNS domain (default: what the stack has, the project default on a new one)" },
     "policy-pack": POLICY_PACK_OPTION,
+    comment: { type: "boolean", help: "write the result into the PR's sticky comment (GITHUB_TOKEN, GITHUB_REPOSITORY; GITHUB_API_URL for Enterprise)" },
 };
 
 const SPECS: Readonly<Record<Kind, CommandSpec>> = {
     "pr up": {
         positionals: ["n"],
-        summary: "Create or update the stack pr-<n> at an image tag and print its URL. Safe to repeat; also resumes a paused PR.",
+        summary: "Create or update the stack pr-<n> at an image tag and print its URL. Safe to repeat; also resumes a paused PR. A mutable tag (pr-<n>) restarts every service on each run.",
         options: { ...PR_OPTIONS, "wait-lock": WAIT_LOCK_OPTION, json: JSON_OPTION },
-        examples: ["pr up 123 --image-tag pr-123", "pr up 123 --image-tag sha-1a2b3c --services cart-service,order-service"],
+        examples: ["pr up 123 --image-tag pr-123-1a2b3c4 --comment", "pr up 123 --image-tag pr-123 --services cart-service,order-service"],
     },
     "pr preview": {
         positionals: ["n"],
         summary: "Preview what `pr up` would change and print a Markdown summary for the PR comment. Changes nothing.",
         options: { ...PR_OPTIONS, "wait-lock": WAIT_LOCK_OPTION, json: JSON_OPTION },
-        examples: ["pr preview 123 --image-tag pr-123", "pr preview 123 --image-tag pr-123 --policy-pack policy"],
+        examples: ["pr preview 123 --image-tag pr-123-1a2b3c4", "pr preview 123 --image-tag pr-123-1a2b3c4 --policy-pack policy --comment"],
     },
     "pr down": {
         positionals: ["n"],
@@ -457,6 +460,7 @@ class Arguments {
             ...(services === undefined ? {} : { services }),
             ...(domain === undefined ? {} : { domain }),
             policyPacks: this.strings("policy-pack"),
+            comment: this.flag("comment"),
         };
     }
 }

@@ -16,7 +16,7 @@ import { ConfigUpdate, configKey, objectValue, plain, stringValue, structured } 
  * new deployedAt too, so every push rolls the environment once; a per-commit tag or a digest
  * changes the pod templates by itself and needs no restart.
  */
-export function prConfigUpdate(current: ConfigMap, spec: PrSpec, now: Date): ConfigUpdate {
+export function prConfigUpdate(current: ConfigMap, spec: Pick<PrSpec, "pr" | "imageTag" | "services" | "domain">, now: Date): ConfigUpdate {
     const pr = { ...objectValue(current, "pr"), number: spec.pr, ...(spec.services === undefined ? {} : { services: [...spec.services] }) };
     return {
         set: {

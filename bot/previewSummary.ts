@@ -162,11 +162,6 @@ function policyPacksOf(summary: SummaryEvent): PolicyPackRun[] {
     }).sort((a, b) => a.name.localeCompare(b.name));
 }
 
-/** The hidden first line that lets a workflow find and update its own comment. */
-export function previewMarker(stack: string): string {
-    return `<!-- rollout-bot:preview stack=${stack} -->`;
-}
-
 function code(text: string): string {
     return `\`${text.replace(/`/g, "'").replace(/\|/g, "\\|").replace(/\s+/g, " ")}\``;
 }
@@ -196,7 +191,7 @@ function propertiesCell(row: PreviewRow): string {
 
 /** The PR comment: counts by operation, a table of changed resources, the policy packs run and their violations. */
 export function renderPreviewMarkdown(summary: PreviewSummary): string {
-    const lines = [previewMarker(summary.stack), `### Pulumi preview of \`${summary.stack}\``, ""];
+    const lines = [`### Pulumi preview of \`${summary.stack}\``, ""];
     if (summary.rows.length === 0) {
         lines.push(`No changes: the stack already matches this commit (${describeCounts(summary.counts)}).`);
     } else {

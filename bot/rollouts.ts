@@ -1,7 +1,6 @@
-import * as os from "node:os";
-import type { ConfigMap } from "@pulumi/pulumi/automation";
 import { formatDuration } from "./duration";
 import { BotError, EXIT, RolloutOutcomeError } from "./errors";
+import { KubeconfigSource, loadKubeConfig } from "./kubeconfig";
 
 /**
  * Live Argo Rollouts: reading their progress and acting on them with the same patches as the
@@ -360,39 +359,9 @@ export async function followRollout(api: RolloutApi, namespace: string, name: st
     }
 }
 
-/**
- * The kubeconfig for a stack, as its Kubernetes provider would pick it: the stack's
- * `kubernetes:kubeconfig` (a path or the YAML itself) and `kubernetes:context` when set, otherwise
- * KUBECONFIG or ~/.kube/config.
- */
-export function kubeconfigSource(config: ConfigMap): { readonly kubeconfig?: string; readonly context?: string } {
-    const kubeconfig = config["kubernetes:kubeconfig"]?.value;
-    const context = config["kubernetes:context"]?.value;
-    return { ...(kubeconfig === undefined || kubeconfig === "" ? {} : { kubeconfig }), ...(context === undefined || context === "" ? {} : { context }) };
-}
-
-/**
- * @kubernetes/client-node is loaded when a command needs the cluster, not at startup: it is a large
- * module, and the PR commands, restart and release without --wait never talk to the Kubernetes API.
- */
-function loadClient(): Promise<typeof import("@kubernetes/client-node")> {
-    return import("@kubernetes/client-node");
-}
-
 /** The real RolloutApi on @kubernetes/client-node's CustomObjectsApi. */
-export async function kubernetesRolloutApi(source: { readonly kubeconfig?: string; readonly context?: string }): Promise<RolloutApi> {
-    const k8s = await loadClient();
-    const config = new k8s.KubeConfig();
-    if (source.kubeconfig === undefined) {
-        config.loadFromDefault();
-    } else if (source.kubeconfig.includes("\n") || source.kubeconfig.trimStart().startsWith("{")) {
-        config.loadFromString(source.kubeconfig);
-    } else {
-        config.loadFromFile(source.kubeconfig.replace(/^~(?=\/)/, os.homedir()));
-    }
-    if (source.context !== undefined) {
-        config.setCurrentContext(source.context);
-    }
+export async function kubernetesRolloutApi(source: KubeconfigSource): Promise<RolloutApi> {
+    const { k8s, config } = await loadKubeConfig(source);
     const api = config.makeApiClient(k8s.CustomObjectsApi);
     const mergePatch = k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch);
     const wrap = async <T>(what: string, call: () => Promise<T>): Promise<T> => {

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { clusterServiceHost } from "../lib/naming";
 import { PodTemplateArgs, securePodTemplate } from "../lib/podTemplate";
 import { RESTARTED_AT_ANNOTATION, restartHoldPaths } from "../lib/restart";
-import { selectorLabels, serviceLabels } from "../lib/service";
+import { ROLLING_SURGE_PERCENT, selectorLabels, serviceLabels } from "../lib/service";
 
 export interface ServiceDeploymentArgs extends PodTemplateArgs {
     /** Namespace of the Deployment and Service. */
@@ -50,7 +50,7 @@ export class ServiceDeployment extends pulumi.ComponentResource {
                 replicas,
                 revisionHistoryLimit: 5,
                 selector: { matchLabels: selectorLabels(spec.name) },
-                strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: "25%", maxUnavailable: 0 } },
+                strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: `${ROLLING_SURGE_PERCENT}%`, maxUnavailable: 0 } },
                 template: securePodTemplate(args),
             },
         }, { parent: this, ignoreChanges: restartHoldPaths(args.holdRestart ?? false) });

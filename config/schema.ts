@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { BACKEND_KINDS, backendUrlProblem } from "../lib/backends";
 import { parseQuantity } from "../lib/quantity";
+import { surgePods } from "../lib/service";
 import {
     dnsLabel, dnsName, dnsSubdomain, httpPath, imageReference, imageRepository, imageTag, port,
     positiveInt, quantity, rfc3339Utc,
@@ -151,15 +152,6 @@ export type StackConfigInput = z.input<typeof stackConfigSchema>;
 export type ParsedStackConfig = z.output<typeof stackConfigSchema>;
 export type PrConfig = z.output<typeof prSchema>;
 export type BackendUrls = z.output<typeof backendsSchema>;
-
-/**
- * The extra pods a rolling update runs while it replaces `replicas` pods: components/serviceDeployment.ts
- * sets maxSurge 25%, which Kubernetes rounds up (one pod for 1 to 4 replicas). The quota counts them
- * too; test/unit/prStack.test.ts holds this to the Deployments' own maxSurge.
- */
-function surgePods(replicas: number): number {
-    return Math.ceil((replicas * 25) / 100);
-}
 
 /** Thousandths of a quantity as a whole number, so sums of 50m and 100m compare exactly. */
 function milli(value: string): number {

@@ -38,3 +38,11 @@ export function serviceLabels(service: string, extra: Readonly<Record<string, st
         ...extra,
     };
 }
+
+/** A rolling update's surge, in percent of the replicas: new pods start before old ones stop (maxUnavailable 0). */
+export const ROLLING_SURGE_PERCENT = 25;
+
+/** The extra pods a rolling update of `replicas` runs at once; Kubernetes rounds the percentage up (one pod for 1 to 4). */
+export function surgePods(replicas: number): number {
+    return Math.ceil((replicas * ROLLING_SURGE_PERCENT) / 100);
+}

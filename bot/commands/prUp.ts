@@ -1,9 +1,13 @@
 import type { OutputMap } from "@pulumi/pulumi/automation";
 import { prStackName } from "../../lib/naming";
+import { toRfc3339Utc } from "../../lib/timestamp";
 import type { Command } from "../args";
 import { prConfigUpdate } from "../configChanges";
 import { BotContext, plainOutputs } from "../context";
 import { updateStack } from "../engine";
+import { reportFailure } from "../errors";
+import { CommentOutcome, postCommentSection, renderEnvironmentSection } from "../prComment";
+import { serviceStates, ServiceState } from "../workloads";
 import { openStack } from "../workspace";
 
 /** The human lines for a PR stack's outputs: URL, namespace, and each service's image. */
@@ -20,18 +24,56 @@ export function describePrOutputs(stack: string, outputs: OutputMap): string {
     ].join("\n");
 }
 
-/** `pr up <n>`: create or select pr-<n>, write its config through the contract, update. */
+/**
+ * `pr up <n>`: create or select pr-<n>, write its config through the contract, update. With
+ * --comment, the PR's sticky comment gets the URL and each service's image and live state, or the
+ * failure when the update failed.
+ */
 export async function prUp(command: Extract<Command, { kind: "pr up" }>, ctx: BotContext): Promise<void> {
     const name = prStackName(command.pr);
     ctx.out.progress(`pr up: ${name} at image tag ${command.imageTag}`);
     const stack = await openStack(name, ctx.settings, ctx.out, true);
-    const result = await updateStack(stack, (current) => prConfigUpdate(current, command, new Date(ctx.now())), {
-        message: `rollout-bot pr up ${command.pr} --image-tag ${command.imageTag}`,
-        policyPacks: command.policyPacks,
-        ...(command.waitLockMs === undefined ? {} : { waitLockMs: command.waitLockMs }),
-    }, ctx);
+    const report = { stack: name, imageTag: command.imageTag };
+    let result: Awaited<ReturnType<typeof updateStack>>;
+    try {
+        result = await updateStack(stack, (current) => prConfigUpdate(current, command, new Date(ctx.now())), {
+            message: `rollout-bot pr up ${command.pr} --image-tag ${command.imageTag}`,
+            policyPacks: command.policyPacks,
+            ...(command.waitLockMs === undefined ? {} : { waitLockMs: command.waitLockMs }),
+        }, ctx);
+    } catch (error) {
+        if (command.comment) {
+            const failure = reportFailure(error).message.replace(/^error: /, "");
+            await postCommentSection(ctx, command.pr, "environment", renderEnvironmentSection({ ...report, at: now(ctx), failure }));
+        }
+        throw error;
+    }
     const outputs = plainOutputs(result.outputs);
+    let comment: CommentOutcome | undefined;
+    let services: ServiceState[] | undefined;
+    if (command.comment) {
+        services = await liveStates(ctx, await stack.getAllConfig(), outputs);
+        comment = await postCommentSection(ctx, command.pr, "environment",
+            renderEnvironmentSection({ ...report, at: now(ctx), url: String(outputs.url), ...(services === undefined ? {} : { services }) }));
+    }
     ctx.out.result(describePrOutputs(name, result.outputs), {
         stack: name, url: outputs.url, outputs, changes: result.summary.resourceChanges ?? {},
+        ...(services === undefined ? {} : { serviceStates: services }),
+        ...(comment === undefined ? {} : { comment }),
     });
+}
+
+function now(ctx: BotContext): string {
+    return toRfc3339Utc(new Date(Math.floor(ctx.now() / 1_000) * 1_000));
+}
+
+/** Each service's live state for the comment; a cluster that cannot be read leaves the states out, with a warning. */
+async function liveStates(ctx: BotContext, config: Parameters<BotContext["workloadApi"]>[0], outputs: Record<string, unknown>): Promise<ServiceState[] | undefined> {
+    const names = Object.keys((outputs.services ?? {}) as Record<string, unknown>);
+    try {
+        return await serviceStates(await ctx.workloadApi(config), String(outputs.namespace), names);
+    } catch (error) {
+        ctx.out.error(`warning: could not read the services' state from the cluster: ${String((error as Error).message ?? error).split("\n")[0]}`);
+        return undefined;
+    }
 }

@@ -27,17 +27,17 @@ describe("bot argument parsing", () => {
         it("parses pr up with every option", () => {
             assert.deepEqual(parse("pr up 123 --image-tag pr-123 --services cart-service,order-service --domain example.com --policy-pack policy --json"), {
                 kind: "pr up", pr: 123, imageTag: "pr-123", services: ["cart-service", "order-service"], domain: "example.com",
-                policyPacks: ["policy"], json: true,
+                policyPacks: ["policy"], comment: false, json: true,
             });
         });
 
         it("leaves out services and domain when not given, so the stack keeps its own", () => {
-            assert.deepEqual(parse("pr up 7 --image-tag sha-1a2b3c"), { kind: "pr up", pr: 7, imageTag: "sha-1a2b3c", policyPacks: [], json: false });
+            assert.deepEqual(parse("pr up 7 --image-tag sha-1a2b3c"), { kind: "pr up", pr: 7, imageTag: "sha-1a2b3c", policyPacks: [], comment: false, json: false });
         });
 
         it("parses pr preview like pr up", () => {
-            assert.deepEqual(parse("pr preview 5 --image-tag pr-5 --policy-pack policy --policy-pack other"), {
-                kind: "pr preview", pr: 5, imageTag: "pr-5", policyPacks: ["policy", "other"], json: false,
+            assert.deepEqual(parse("pr preview 5 --image-tag pr-5 --policy-pack policy --policy-pack other --comment"), {
+                kind: "pr preview", pr: 5, imageTag: "pr-5", policyPacks: ["policy", "other"], comment: true, json: false,
             });
         });
 
@@ -82,7 +82,7 @@ describe("bot argument parsing", () => {
             assert.deepEqual(parse("restart dev --wait-lock 5m"), { kind: "restart", stack: "dev", json: false, waitLockMs: 300_000 });
             assert.deepEqual(parse("restart dev --wait-lock"), { kind: "restart", stack: "dev", json: false, waitLockMs: DEFAULT_WAIT_LOCK_MS });
             assert.deepEqual(parse("restart dev --wait-lock --json"), { kind: "restart", stack: "dev", json: true, waitLockMs: DEFAULT_WAIT_LOCK_MS });
-            assert.deepEqual(parse("pr up 3 --wait-lock=30s --image-tag t1"), { kind: "pr up", pr: 3, imageTag: "t1", policyPacks: [], json: false, waitLockMs: 30_000 });
+            assert.deepEqual(parse("pr up 3 --wait-lock=30s --image-tag t1"), { kind: "pr up", pr: 3, imageTag: "t1", policyPacks: [], comment: false, json: false, waitLockMs: 30_000 });
         });
 
         it("answers --help with the command's usage, and the bare tool with the overview", () => {

@@ -10,7 +10,7 @@ const NOW = new Date("2025-01-15T14:30:00.500Z");
 describe("bot config changes", () => {
     it("writes pr.number, imageTag and active=true for pr up, keeping other pr settings", () => {
         const current = { [PR_KEY]: { value: JSON.stringify({ number: 5, ttlHours: 8, services: ["cart-service"] }), secret: false } };
-        const update = prConfigUpdate(current, { pr: 5, imageTag: "sha-1a2b3c4", policyPacks: [] }, NOW);
+        const update = prConfigUpdate(current, { pr: 5, imageTag: "sha-1a2b3c4" }, NOW);
         assert.deepEqual(update.set[PR_KEY]?.objectValue, { number: 5, ttlHours: 8, services: ["cart-service"] });
         assert.equal(update.set["rollout-stacks:imageTag"]?.value, "sha-1a2b3c4");
         assert.equal(update.set["rollout-stacks:active"]?.value, "true");
@@ -19,29 +19,29 @@ describe("bot config changes", () => {
 
     it("replaces pr.services as a whole list and sets the domain when given", () => {
         const current = { [PR_KEY]: { value: JSON.stringify({ number: 5, services: ["a-service", "b-service", "c-service"] }), secret: false } };
-        const update = prConfigUpdate(current, { pr: 5, imageTag: "t", services: ["cart-service"], domain: "example.com", policyPacks: [] }, NOW);
+        const update = prConfigUpdate(current, { pr: 5, imageTag: "t", services: ["cart-service"], domain: "example.com" }, NOW);
         assert.deepEqual(update.set[PR_KEY]?.objectValue, { number: 5, services: ["cart-service"] });
         assert.equal(update.set["rollout-stacks:domain"]?.value, "example.com");
     });
 
     it("keeps pr.number a number, as the config contract wants it", () => {
-        const update = prConfigUpdate({}, { pr: 42, imageTag: "t", policyPacks: [] }, NOW);
+        const update = prConfigUpdate({}, { pr: 42, imageTag: "t" }, NOW);
         assert.equal(update.set[PR_KEY]?.value, "{\"number\":42}");
     });
 
     describe("every push rolls the PR environment exactly once", () => {
         it("sets no deployedAt for a per-commit tag: the new tag changes the pod templates by itself", () => {
             for (const imageTag of ["pr-5-1a2b3c4", "sha-1a2b3c4d5e6f", "v1.4.0"]) {
-                const update = prConfigUpdate({}, { pr: 5, imageTag, policyPacks: [] }, NOW);
+                const update = prConfigUpdate({}, { pr: 5, imageTag }, NOW);
                 assert.equal(update.set[DEPLOYED_AT_KEY], undefined, imageTag);
             }
         });
 
         it("sets a new deployedAt for a mutable tag on every call, since the tag may name a new build", () => {
-            const first = prConfigUpdate({}, { pr: 5, imageTag: "pr-5", policyPacks: [] }, NOW);
+            const first = prConfigUpdate({}, { pr: 5, imageTag: "pr-5" }, NOW);
             assert.equal(first.set[DEPLOYED_AT_KEY]?.value, "2025-01-15T14:30:00Z");
             const current = { [DEPLOYED_AT_KEY]: { value: "2025-01-15T14:30:00Z", secret: false } };
-            const second = prConfigUpdate(current, { pr: 5, imageTag: "pr-5", policyPacks: [] }, NOW);
+            const second = prConfigUpdate(current, { pr: 5, imageTag: "pr-5" }, NOW);
             assert.equal(second.set[DEPLOYED_AT_KEY]?.value, "2025-01-15T14:30:01Z", "the same second must still be a new value");
         });
 

@@ -2,7 +2,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { EngineEvent, OpMap, OpType, PropertyDiff } from "@pulumi/pulumi/automation";
-import { PreviewCollector, previewMarker, renderPreviewMarkdown } from "../../bot/previewSummary";
+import { PreviewCollector, renderPreviewMarkdown } from "../../bot/previewSummary";
 
 const GOLDEN_DIR = path.join(__dirname, "golden");
 const STACK_URN = "urn:pulumi:pr-123::rollout-stacks::pulumi:pulumi:Stack::rollout-stacks-pr-123";
@@ -141,12 +141,6 @@ describe("PR preview summary", () => {
         none.onEvent(summaryEvent({}));
         assert.deepEqual(none.summary("pr-123", {}).policyPacks, []);
         assert.ok(!renderPreviewMarkdown(none.summary("pr-123", {})).includes("Policy packs"));
-    });
-
-    it("starts with the hidden marker the workflow finds its comment by", () => {
-        const markdown = summarize([], {});
-        assert.equal(markdown.split("\n")[0], previewMarker("pr-123"));
-        assert.match(previewMarker("pr-123"), /^<!-- .* -->$/);
     });
 
     it("puts every resource of a replacement on one row, marked as replaced", () => {

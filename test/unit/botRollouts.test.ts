@@ -1,9 +1,10 @@
 import * as assert from "node:assert/strict";
 import { RolloutOutcomeError } from "../../bot/errors";
 import {
-    ABORT_PATCHES, applyPatches, CanaryStep, followRollout, generationObserved, KubernetesApiError, kubeconfigSource, promotePatches,
+    ABORT_PATCHES, applyPatches, CanaryStep, followRollout, generationObserved, KubernetesApiError, promotePatches,
     RETRY_PATCHES, Rollout, RolloutApi, RolloutStatus, rolloutPhase, setWeight, summarizeRollout, waitVerdict,
 } from "../../bot/rollouts";
+import { kubeconfigSource } from "../../bot/kubeconfig";
 
 /**
  * The patch documents of the kubectl argo rollouts plugin, as its source spells them
