@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import { dnsLabel, dnsName, imageReference, imageTag } from "../config/primitives";
 import { formatDuration, parseDuration } from "./duration";
+import { DEFAULT_KEEP_LABEL } from "./reaper";
 import { UsageError } from "./errors";
 
 /** How long `--wait-lock` without a value waits for another update to finish. */
@@ -48,7 +49,7 @@ export type Command =
     | ({ readonly kind: "pr down"; readonly pr: number } & Updating)
     | ({ readonly kind: "pr pause"; readonly pr: number } & Updating)
     | ({ readonly kind: "pr resume"; readonly pr: number } & Updating)
-    | ({ readonly kind: "pr reap"; readonly idleMs: number; readonly destroyAfterMs?: number; readonly yes: boolean } & Common)
+    | ({ readonly kind: "pr reap"; readonly idleMs: number; readonly destroyAfterMs?: number; readonly keepLabel: string; readonly yes: boolean } & Common)
     | ({ readonly kind: "restart"; readonly stack: string } & Updating)
     | ({ readonly kind: "release"; readonly stack: string; readonly images: Readonly<Record<string, string>> } & Updating & Following)
     | ({ readonly kind: "status"; readonly stack: string; readonly service?: string } & Common)
@@ -127,10 +128,14 @@ const SPECS: Readonly<Record<Kind, CommandSpec>> = {
     },
     "pr reap": {
         positionals: [],
-        summary: "Pause PR stacks idle longer than --idle and destroy those idle longer than --destroy-after. A dry run unless --yes.",
+        summary: "Pause PR stacks idle longer than their pr.ttlHours (else --idle) and destroy those idle longer than --destroy-after. A dry run unless --yes.",
         options: {
-            idle: { type: "string", value: "<duration>", help: "pause PR stacks without an update for this long, e.g. 1h (required)" },
-            "destroy-after": { type: "string", value: "<duration>", help: "destroy and remove PR stacks without an update for this long, e.g. 7d" },
+            idle: { type: "string", value: "<duration>", help: "pause PR stacks without an update for this long unless their pr.ttlHours says otherwise, e.g. 1h (required)" },
+            "destroy-after": { type: "string", value: "<duration>", help: "destroy and remove PR stacks without an update for this long, e.g. 7d; a longer pr.ttlHours postpones it as much" },
+            "keep-label": {
+                type: "string", value: "<label>",
+                help: `never pause or destroy a PR with this label (default ${DEFAULT_KEEP_LABEL}; read with GITHUB_TOKEN and GITHUB_REPOSITORY; '' for none)`,
+            },
             yes: { type: "boolean", help: "act; without it, only print what would be done" },
             json: JSON_OPTION,
         },
@@ -480,7 +485,11 @@ function build(kind: Kind, args: Arguments): Command {
             if (destroyAfterMs !== undefined && destroyAfterMs <= idleMs) {
                 args.fail(`--destroy-after (${formatDuration(destroyAfterMs)}) must be longer than --idle (${formatDuration(idleMs)}): stacks are paused before they are destroyed`);
             }
-            return { kind, idleMs, ...(destroyAfterMs === undefined ? {} : { destroyAfterMs }), yes: args.flag("yes"), ...args.common() };
+            const keepLabel = args.string("keep-label") ?? DEFAULT_KEEP_LABEL;
+            if (keepLabel !== "" && (keepLabel.length > 50 || keepLabel.trim() !== keepLabel)) {
+                args.fail(`--keep-label must be a GitHub label name (1 to 50 characters, no surrounding spaces) or '' for none, got '${keepLabel}'`);
+            }
+            return { kind, idleMs, ...(destroyAfterMs === undefined ? {} : { destroyAfterMs }), keepLabel, yes: args.flag("yes"), ...args.common() };
         }
         case "restart":
             return { kind, stack: args.stack(), ...args.updating() };

@@ -6,7 +6,8 @@ import { BotContext } from "../context";
 import { formatDuration } from "../duration";
 import { destroyAndRemove, updateStack } from "../engine";
 import { BotError, EXIT, reportFailure } from "../errors";
-import { activityFromHistory, decideReaping, isPrStack, REAPER_MESSAGE, ReapDecision } from "../reaper";
+import { openPullRequestLabels } from "../github/pullRequests";
+import { activityFromHistory, decideReaping, isPrStack, prNumberOf, REAPER_MESSAGE, ReapDecision } from "../reaper";
 import { listStacks, openStack, stackHistory } from "../workspace";
 
 /** How many history entries tell a PR stack's last activity: the reaper adds at most one pause on top. */
@@ -15,9 +16,10 @@ const HISTORY_PAGE = 10;
 type Outcome = "dry run" | "done" | "skipped: another update is running" | `failed: ${string}`;
 
 /**
- * `pr reap`: pauses idle PR stacks and destroys long-idle ones. A dry run unless --yes. A stack
- * that is being updated right now is skipped (it is not idle, and the next run sees it); any
- * other failure is reported and the rest are still reaped.
+ * `pr reap`: pauses idle PR stacks and destroys long-idle ones, each by its own pr.ttlHours when it
+ * has one, and never a PR labelled --keep-label. A dry run unless --yes. A stack that is being
+ * updated right now is skipped (it is not idle, and the next run sees it); any other failure is
+ * reported and the rest are still reaped.
  */
 export async function prReap(command: Extract<Command, { kind: "pr reap" }>, ctx: BotContext): Promise<void> {
     const now = new Date(ctx.now());
@@ -25,9 +27,11 @@ export async function prReap(command: Extract<Command, { kind: "pr reap" }>, ctx
     ctx.out.progress(`pr reap: ${names.length} PR stack(s); pause after ${formatDuration(command.idleMs)}` +
         (command.destroyAfterMs === undefined ? "" : `, destroy after ${formatDuration(command.destroyAfterMs)}`) +
         (command.yes ? "" : " (dry run: pass --yes to act)"));
+    const labels = await pullRequestLabels(command, ctx);
     const activities = [];
     for (const name of names) {
-        activities.push(activityFromHistory(name, await stackHistory(name, ctx.settings, HISTORY_PAGE)));
+        const activity = activityFromHistory(name, await stackHistory(name, ctx.settings, HISTORY_PAGE));
+        activities.push(labels === undefined ? activity : { ...activity, labels: labels.get(prNumberOf(name) ?? 0) ?? [] });
     }
     const decisions = decideReaping(activities, command, now);
     const outcomes: { decision: ReapDecision; outcome: Outcome }[] = [];
@@ -67,4 +71,25 @@ async function act(decision: ReapDecision, ctx: BotContext): Promise<Outcome> {
         ctx.out.error(`${decision.stack}: ${report.message}`);
         return `failed: ${report.message.split("\n")[0]!.replace(/^error: /, "")}`;
     }
+}
+
+/**
+ * Every open PR's labels, when a keep label is to be honoured. Acting without them could destroy a
+ * PR that asked to be kept, so `--yes` then refuses to start; a dry run goes on and says so.
+ */
+async function pullRequestLabels(command: Extract<Command, { kind: "pr reap" }>, ctx: BotContext): Promise<Map<number, string[]> | undefined> {
+    if (command.keepLabel === "") {
+        return undefined;
+    }
+    const { settings, client } = ctx.gitHub();
+    if (client !== undefined && settings.repository !== undefined) {
+        return openPullRequestLabels(client, settings.repository);
+    }
+    const missing = client === undefined ? "GITHUB_TOKEN" : "GITHUB_REPOSITORY";
+    if (command.yes) {
+        throw new BotError(`pr reap --yes must read the PRs' labels to keep those labelled ${command.keepLabel}, but ${missing} is not set; ` +
+            "set GITHUB_TOKEN and GITHUB_REPOSITORY (owner/name), or pass --keep-label '' to reap without a keep label. Nothing was changed.", EXIT.usage);
+    }
+    ctx.out.progress(`  ${missing} is not set: labels not read, so the dry run does not show which PRs ${command.keepLabel} keeps`);
+    return undefined;
 }

@@ -48,9 +48,9 @@ describe("bot argument parsing", () => {
         });
 
         it("parses pr reap as a dry run unless --yes", () => {
-            assert.deepEqual(parse("pr reap --idle 1h"), { kind: "pr reap", idleMs: 3_600_000, yes: false, json: false });
+            assert.deepEqual(parse("pr reap --idle 1h"), { kind: "pr reap", idleMs: 3_600_000, keepLabel: "keep-environment", yes: false, json: false });
             assert.deepEqual(parse("pr reap --idle 90m --destroy-after 7d --yes"), {
-                kind: "pr reap", idleMs: 5_400_000, destroyAfterMs: 7 * 86_400_000, yes: true, json: false,
+                kind: "pr reap", idleMs: 5_400_000, destroyAfterMs: 7 * 86_400_000, keepLabel: "keep-environment", yes: true, json: false,
             });
         });
 
@@ -138,6 +138,8 @@ describe("bot argument parsing", () => {
             refuses("pr reap --idle soon", /--idle must be a duration .*got 'soon'/, "pr reap");
             refuses("release prod --image a=r:1 --timeout 0s", /--timeout must be a duration/, "release");
             refuses("pr reap --idle 2h --destroy-after 1h", /--destroy-after \(1h\) must be longer than --idle \(2h\)/, "pr reap");
+            assert.throws(() => parseCommand(["pr", "reap", "--idle", "2h", "--keep-label", " keep"]), /--keep-label must be a GitHub label name .*got ' keep'/);
+            assert.equal((parseCommand(["pr", "reap", "--idle", "2h", "--keep-label", ""]) as { keepLabel: string }).keepLabel, "");
         });
 
         it("refuses bad service lists, domains, stacks and services", () => {
