@@ -31,7 +31,7 @@ const workflows = Object.fromEntries(files.map((file) => [file, load(file)]));
 
 /** The bot command lines of a run script, with the workflow's variables filled in. */
 function botCommands(script: string): string[][] {
-    const filled = script.replace(/"?pr-\$PR_NUMBER"?/g, "pr-123").replace(/"?\$PR_NUMBER"?/g, "123");
+    const filled = script.replace(/"pr-\$PR_NUMBER-\$\{HEAD_SHA::7\}"/g, "pr-123-1a2b3c4").replace(/"?pr-\$PR_NUMBER"?/g, "pr-123").replace(/"?\$PR_NUMBER"?/g, "123");
     const direct = [...filled.matchAll(/npm run --silent bot -- (.+?)(?=\s*(?:[>|]|$))/gm)].map((m) => m[1]!);
     const arrays = [...filled.matchAll(/args=\((.+?)\)/g)].map((m) => m[1]!);
     return [...direct.filter((line) => !line.includes("${args[@]}")), ...arrays, ...arrays.map((line) => `${line} --yes`)]
@@ -57,8 +57,9 @@ describe("PR workflows", () => {
             const lines = Object.values(workflows[file]!.jobs).flatMap((job) => job.steps.flatMap((step) => botCommands(step.run ?? "")));
             return [file, lines.map((line) => parseCommand(line))];
         }));
-        assert.deepEqual(commands["pr-preview.yml"]!.map((c) => [c.kind, "pr" in c ? c.pr : undefined, "imageTag" in c ? c.imageTag : undefined]), [["pr preview", 123, "pr-123"]]);
-        assert.deepEqual(commands["pr-up.yml"]!.map((c) => [c.kind, "pr" in c ? c.pr : undefined, "imageTag" in c ? c.imageTag : undefined]), [["pr up", 123, "pr-123"]]);
+        const summary = (c: (typeof commands)[string][number]) => [c.kind, "pr" in c ? c.pr : undefined, "imageTag" in c ? c.imageTag : undefined, "comment" in c ? c.comment : undefined];
+        assert.deepEqual(commands["pr-preview.yml"]!.map(summary), [["pr preview", 123, "pr-123-1a2b3c4", true]]);
+        assert.deepEqual(commands["pr-up.yml"]!.map(summary), [["pr up", 123, "pr-123-1a2b3c4", true]]);
         assert.deepEqual(commands["pr-close.yml"]!.map((c) => [c.kind, "pr" in c ? c.pr : undefined]), [["pr down", 123]]);
         assert.deepEqual(workflows["pr-close.yml"]!.on.pull_request, { types: ["closed"] });
         assert.ok("schedule" in workflows["pr-reaper.yml"]!.on);
@@ -72,7 +73,8 @@ describe("PR workflows", () => {
                     assert.match(step.uses!, /^(\.\/|[\w-]+\/[\w-]+@v\d+$)/, `${file}: ${step.uses}`);
                 }
                 for (const [scope, level] of Object.entries(job.permissions ?? {})) {
-                    assert.ok(level === "read" || (file === "pr-preview.yml" && scope === "pull-requests"), `${file} grants ${scope}: ${level}`);
+                    const commenter = file === "pr-preview.yml" || file === "pr-up.yml";
+                    assert.ok(level === "read" || (commenter && scope === "pull-requests"), `${file} grants ${scope}: ${level}`);
                 }
             }
         }
@@ -85,6 +87,25 @@ describe("PR workflows", () => {
         assert.equal(up["cancel-in-progress"], false);
         assert.equal(close["cancel-in-progress"], false);
         assert.match(up.group, /github\.event\.pull_request\.number/);
+    });
+
+    it("deploys the commit that triggered it, as the tag the image build pushes: pr-<n>-<7 hex digits of the head commit>", () => {
+        for (const file of ["pr-preview.yml", "pr-up.yml"]) {
+            const jobs = Object.values(workflows[file]!.jobs) as (Job & { env?: Record<string, string> })[];
+            const job = jobs.find((j) => j.steps.some((step) => (step.run ?? "").includes("npm run --silent bot")))!;
+            assert.equal(job.env?.HEAD_SHA, "${{ github.event.pull_request.head.sha }}", file);
+            assert.equal(job.env?.GITHUB_TOKEN, "${{ github.token }}", `${file} posts the comment with the job's own token`);
+            assert.ok(job.steps.some((step) => (step.run ?? "").includes('--image-tag "pr-$PR_NUMBER-${HEAD_SHA::7}"')), file);
+            assert.ok(!job.steps.some((step) => step.uses?.startsWith("actions/github-script")), `${file} leaves the comment to the bot`);
+        }
+        const header = fs.readFileSync(path.join(WORKFLOWS, "pr-up.yml"), "utf8");
+        assert.match(header, /^# .*pr-<n>-<first 7 hex digits of the PR head commit>$/m, "pr-up.yml states the image-build contract");
+    });
+
+    it("reads the PRs' labels so the reaper keeps those labelled to be kept", () => {
+        const reap = workflows["pr-reaper.yml"]!.jobs.reap! as Job & { env?: Record<string, string> };
+        assert.equal(reap.env?.GITHUB_TOKEN, "${{ github.token }}");
+        assert.equal(reap.permissions?.["pull-requests"], "read");
     });
 
     it("keeps secrets away from pull requests from forks", () => {
