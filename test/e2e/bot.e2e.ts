@@ -3,12 +3,20 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
-import { REPO_ROOT } from "../support/projectConfig";
+import { catalogueNames, REPO_ROOT } from "../support/projectConfig";
+import { FakeGitHub } from "../support/fakeGitHub";
+import { readSections } from "../../bot/github/stickyComment";
 import type { RolloutSummary } from "../../bot/rollouts";
 import { engineEnv, withStack } from "./support/engine";
 import { Cluster, restartedAt } from "./support/kube";
 
+/** The services most scenarios deploy (`--services`), so that they stay quick; the push scenario runs the whole catalogue. */
 const CATALOGUE = ["cart-service", "order-service", "payment-service", "product-service"];
+const SERVICES = CATALOGUE.join(",");
+const GITHUB_TOKEN = "ghs_e2e-token";
+const REPOSITORY = "pilab-hu/shop";
+/** Variables the user's shell may export that would send the bot to a real GitHub. */
+const GITHUB_VARIABLES = ["GITHUB_TOKEN", "GH_TOKEN", "GITHUB_REPOSITORY", "GITHUB_API_URL"];
 const BOT = path.join(REPO_ROOT, "bot", "bin.js");
 const RFC3339_SECONDS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
 /** @pulumi/policy reports the pack's version from its package.json. */
@@ -23,8 +31,9 @@ interface BotRun {
 
 /** The --json documents the scenarios read (docs/release-bot.md), as far as they assert on them. */
 interface Failure { readonly error: string; readonly exitCode: number }
-interface PrUpResult { readonly url: string; readonly outputs: { readonly namespace: string } }
-interface PreviewResult {
+interface Commented { readonly comment?: { readonly posted: boolean; readonly action?: string } }
+interface PrUpResult extends Commented { readonly url: string; readonly outputs: { readonly namespace: string }; readonly changes: Readonly<Record<string, number>> }
+interface PreviewResult extends Commented {
     readonly markdown: string;
     readonly counts: Readonly<Record<string, number>>;
     readonly policyPacks: readonly { readonly name: string; readonly version: string; readonly local: boolean }[];
@@ -53,9 +62,18 @@ describe("release bot on the real engine", () => {
     });
 
     function bot(...args: string[]): Promise<BotRun> {
+        return botWith({}, ...args);
+    }
+
+    /** A bot run with extra environment, e.g. a fake GitHub; GitHub variables of the caller's shell never leak in. */
+    function botWith(extra: Record<string, string>, ...args: string[]): Promise<BotRun> {
+        const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
+        for (const name of GITHUB_VARIABLES) {
+            delete childEnv[name];
+        }
         return new Promise((resolve, reject) => {
             const child = spawn(process.execPath, [BOT, ...args, "--json"], {
-                cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"],
+                cwd: REPO_ROOT, env: { ...childEnv, ...extra }, stdio: ["ignore", "pipe", "pipe"],
             });
             let stdout = "";
             let stderr = "";
@@ -147,13 +165,25 @@ describe("release bot on the real engine", () => {
         return Object.fromEntries(Object.entries(preview.changeSummary).filter(([op, count]) => op !== "same" && (count ?? 0) > 0)) as Record<string, number>;
     }
 
-    async function deployments(namespace: string): Promise<Record<string, { replicas?: number; available?: number; image?: string; restartedAt?: string }>> {
+    async function deployments(namespace: string): Promise<Record<string, { replicas?: number; available?: number; image?: string; pullPolicy?: string; restartedAt?: string }>> {
         return Object.fromEntries((await cluster.deployments(namespace)).map((d) => [d.metadata!.name!, {
             replicas: d.spec?.replicas,
             available: d.status?.availableReplicas,
             image: d.spec?.template.spec?.containers[0]?.image,
+            pullPolicy: d.spec?.template.spec?.containers[0]?.imagePullPolicy,
             restartedAt: restartedAt(d),
         }]));
+    }
+
+    /** Each Deployment's current ReplicaSet (its revision) and that ReplicaSet's image. */
+    async function currentImages(namespace: string): Promise<Record<string, string | undefined>> {
+        const byDeployment = await cluster.replicaSetsByDeployment(namespace);
+        const live = await cluster.deployments(namespace);
+        return Object.fromEntries(live.map((d) => {
+            const revision = d.metadata?.annotations?.["deployment.kubernetes.io/revision"];
+            const current = (byDeployment.get(d.metadata!.name!) ?? []).find((rs) => rs.metadata?.annotations?.["deployment.kubernetes.io/revision"] === revision);
+            return [d.metadata!.name!, current?.spec?.template?.spec?.containers[0]?.image];
+        }).sort());
     }
 
     async function replicaSetCounts(namespace: string): Promise<Record<string, number>> {
@@ -177,8 +207,8 @@ describe("release bot on the real engine", () => {
         ]);
     }
 
-    function allAvailable(state: Awaited<ReturnType<typeof deployments>>): void {
-        assert.deepEqual(Object.keys(state).sort(), CATALOGUE);
+    function allAvailable(state: Awaited<ReturnType<typeof deployments>>, names: readonly string[] = CATALOGUE): void {
+        assert.deepEqual(Object.keys(state).sort(), [...names].sort());
         for (const [name, d] of Object.entries(state)) {
             assert.equal(d.replicas, 1, `${name} replicas`);
             assert.equal(d.available, 1, `${name} is not Available`);
@@ -190,7 +220,7 @@ describe("release bot on the real engine", () => {
         const stackName = `pr-${pr}`;
         const settingsFile = path.join(REPO_ROOT, `Pulumi.${stackName}.yaml`);
         await withPr(pr, async () => {
-            const up = succeeded<PrUpResult>(await bot("pr", "up", String(pr), "--image-tag", "pr-950"));
+            const up = succeeded<PrUpResult>(await bot("pr", "up", String(pr), "--image-tag", "pr-950", "--services", SERVICES));
             assert.equal(up.url, "https://pr-950.shop.pilab.hu");
             const namespace = up.outputs.namespace;
             assert.equal(namespace, "pr-950-shop-pilab-hu");
@@ -200,9 +230,10 @@ describe("release bot on the real engine", () => {
 
             // The PR check, as the workflow runs it: exactly the four Deployments change, in place, the
             // policy pack ran (through the toolchain's host shim) and passed, and the preview changes nothing.
-            const preview = succeeded<PreviewResult>(await bot("pr", "preview", String(pr), "--image-tag", "pr-950-next", "--policy-pack", "policy"));
+            const preview = succeeded<PreviewResult>(await bot("pr", "preview", String(pr), "--image-tag", "pr-950-1a2b3c4", "--policy-pack", "policy"));
             const lines = preview.markdown.split("\n");
-            assert.equal(lines[0], "<!-- rollout-bot:preview stack=pr-950 -->");
+            assert.equal(lines[0], "### Pulumi preview of `pr-950`");
+            assert.equal(preview.comment, undefined, "without --comment nothing is posted");
             assert.match(preview.markdown, /^\*\*Resources:\*\* 4 to update, \d+ unchanged$/m);
             const tableRows = lines.filter((line) => line.startsWith("| ")).slice(2);
             assert.deepEqual(tableRows, CATALOGUE.map((name) =>
@@ -255,11 +286,78 @@ describe("release bot on the real engine", () => {
         });
     });
 
+    it("rolls the whole catalogue once per pushed commit and not again for the same one, and keeps one PR comment up to date", async () => {
+        const pr = 960;
+        const [first, second] = ["pr-960-1a2b3c4", "pr-960-5d6e7f8"];
+        const all = [...catalogueNames()].sort();
+        const imagesAt = (tag: string) => Object.fromEntries(all.map((name) => [name, `ghcr.io/pilab-hu/${name}:${tag}`]));
+        const github = new FakeGitHub(GITHUB_TOKEN);
+        const gitHubEnv = { GITHUB_TOKEN, GITHUB_REPOSITORY: REPOSITORY, GITHUB_API_URL: await github.start() };
+        const push = (command: "up" | "preview", tag: string) => botWith(gitHubEnv, "pr", command, String(pr), "--image-tag", tag, "--comment");
+        try {
+            await withPr(pr, async () => {
+                const up = succeeded<PrUpResult>(await push("up", first));
+                const namespace = up.outputs.namespace;
+                const live = await deployments(namespace);
+                allAvailable(live, all);
+                assert.deepEqual(await currentImages(namespace), imagesAt(first));
+                for (const [name, d] of Object.entries(live)) {
+                    assert.equal(d.pullPolicy, "IfNotPresent", `${name}: a per-commit tag needs no pull on every start`);
+                    assert.equal(d.restartedAt, undefined, `${name}: a per-commit tag needs no restart`);
+                }
+                assert.equal(up.comment?.action, "created");
+
+                // The PR check for the next commit: exactly the Deployments, and only their image.
+                const preview = succeeded<PreviewResult>(await push("preview", second));
+                const rows = preview.markdown.split("\n").filter((line) => line.startsWith("| ")).slice(2);
+                assert.deepEqual(rows, all.map((name) => `| ~ update | \`kubernetes:apps/v1:Deployment\` | \`${name}\` | \`spec.template.spec.containers[0].image\` |`));
+                assert.equal(preview.comment?.action, "updated");
+
+                const sets = await replicaSetCounts(namespace);
+                const next = succeeded<PrUpResult>(await push("up", second));
+                assert.deepEqual(next.changes, { same: next.changes.same, update: all.length });
+                assert.deepEqual(await replicaSetCounts(namespace), plus(sets, 1), "one new ReplicaSet per Deployment");
+                assert.deepEqual(await currentImages(namespace), imagesAt(second));
+                allAvailable(await deployments(namespace), all);
+
+                const again = succeeded<PrUpResult>(await push("up", second));
+                assert.deepEqual(Object.keys(again.changes), ["same"], "the same commit again changes nothing");
+                assert.deepEqual(await replicaSetCounts(namespace), plus(sets, 1));
+
+                // One comment, created by the first run and edited by every later one.
+                const comments = github.commentsOf(REPOSITORY, pr);
+                assert.equal(comments.length, 1);
+                assert.deepEqual(github.writes().map((w) => `${w.method} ${w.path}`), [
+                    `POST /repos/${REPOSITORY}/issues/${pr}/comments`,
+                    ...Array(3).fill(`PATCH /repos/${REPOSITORY}/issues/comments/${comments[0]!.id}`),
+                ]);
+                const sections = readSections(comments[0]!.body);
+                const environment = sections.get("environment") ?? "";
+                assert.match(environment, /^\*\*URL:\*\* https:\/\/pr-960\.shop\.pilab\.hu$/m);
+                assert.match(environment, /all services ready/);
+                for (const name of all) {
+                    assert.ok(environment.includes(`| \`${name}\` | \`ghcr.io/pilab-hu/${name}:${second}\` | ready (1/1 ready) |`), `${name} in:\n${environment}`);
+                }
+                assert.match(sections.get("preview") ?? "", /^### Pulumi preview of `pr-960`/);
+            });
+        } finally {
+            await github.stop();
+        }
+    });
+
     it("lets one of two concurrent restarts through, serialises them with --wait-lock, and reaps an idle stack: pause, then destroy", async () => {
         const pr = 951;
         const stackName = `pr-${pr}`;
         await withPr(pr, async () => {
-            const namespace = succeeded<PrUpResult>(await bot("pr", "up", String(pr), "--image-tag", "pr-951")).outputs.namespace;
+            const namespace = succeeded<PrUpResult>(await bot("pr", "up", String(pr), "--image-tag", "pr-951", "--services", SERVICES)).outputs.namespace;
+            // The mutable tag pr-<n> may name a new build on every push: each pr up restarts, and pulls again.
+            const pushed = await replicaSetCounts(namespace);
+            const again = succeeded<PrUpResult>(await bot("pr", "up", String(pr), "--image-tag", "pr-951"));
+            assert.equal(again.changes.update, CATALOGUE.length);
+            assert.deepEqual(await replicaSetCounts(namespace), plus(pushed, 1));
+            for (const [name, d] of Object.entries(await deployments(namespace))) {
+                assert.equal(d.pullPolicy, "Always", `${name} must pull its mutable tag again on restart`);
+            }
 
             // Without --wait-lock the second restart changes nothing and says so.
             let sets = await replicaSetCounts(namespace);
@@ -307,7 +405,22 @@ describe("release bot on the real engine", () => {
             assert.equal((await (await selectStack(stackName)).history()).length, history, "a dry run must not update the stack");
             allAvailable(await deployments(namespace));
 
-            const reaped = succeeded<ReapResult>(await bot("pr", "reap", "--idle", "1ms", "--yes"));
+            // Acting blind to the PRs' labels could destroy a PR that asked to be kept: refused.
+            assert.match(failed(await bot("pr", "reap", "--idle", "1ms", "--yes"), 2).error, /GITHUB_TOKEN is not set/);
+            // Labelled keep-environment on GitHub, the PR is kept however long it idles.
+            const github = new FakeGitHub(GITHUB_TOKEN);
+            const gitHubEnv = { GITHUB_TOKEN, GITHUB_REPOSITORY: REPOSITORY, GITHUB_API_URL: await github.start() };
+            let reaped: ReapResult;
+            try {
+                github.addPullRequest(REPOSITORY, pr, ["keep-environment"]);
+                const kept = succeeded<ReapResult>(await botWith(gitHubEnv, "pr", "reap", "--idle", "1ms", "--destroy-after", "2ms", "--yes"));
+                assert.deepEqual(reaping(kept, stackName), [["keep", "kept"]]);
+                allAvailable(await deployments(namespace));
+                github.addPullRequest(REPOSITORY, pr, []);
+                reaped = succeeded<ReapResult>(await botWith(gitHubEnv, "pr", "reap", "--idle", "1ms", "--yes"));
+            } finally {
+                await github.stop();
+            }
             assert.equal(reaped.dryRun, false);
             assert.deepEqual(reaping(reaped, stackName), [["pause", "done"]]);
             for (const [name, d] of Object.entries(await deployments(namespace))) {
@@ -316,7 +429,7 @@ describe("release bot on the real engine", () => {
             assert.ok(await cluster.namespaceExists(namespace), "the reaper's pause must keep the namespace");
 
             // Its own pause is no activity: idle past --destroy-after, the stack is destroyed and removed.
-            const destroyed = succeeded<ReapResult>(await bot("pr", "reap", "--idle", "1ms", "--destroy-after", "2ms", "--yes"));
+            const destroyed = succeeded<ReapResult>(await bot("pr", "reap", "--idle", "1ms", "--destroy-after", "2ms", "--keep-label", "", "--yes"));
             assert.deepEqual(reaping(destroyed, stackName), [["destroy", "done"]]);
             assert.ok(!(await stackNames()).includes(stackName), `${stackName} is still listed after the reaper destroyed it`);
             await cluster.eventually(`namespace ${namespace} to go`, async () => (await cluster.namespaceExists(namespace)) ? undefined : true);

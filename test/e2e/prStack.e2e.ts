@@ -1,10 +1,12 @@
 import * as assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { Stack } from "@pulumi/pulumi/automation";
-import { REPO_ROOT } from "../support/projectConfig";
+import { catalogueNames, REPO_ROOT } from "../support/projectConfig";
 import { changesByOp, cleanUp, engineEnv, openStack, setContractConfig, stepRecorder, withStack } from "./support/engine";
 import { Cluster, restartedAt } from "./support/kube";
 
+/** The whole shop, for the first scenario; the others deploy four services (`pr.services`) to stay quick. */
+const ALL = [...catalogueNames()].sort();
 const CATALOGUE = ["cart-service", "order-service", "payment-service", "product-service"];
 
 /**
@@ -33,7 +35,7 @@ describe("PR stack on the real engine", () => {
         return changesByOp(recorder.steps);
     }
 
-    it("deploys the namespace, 4 Available Deployments, Services, Ingress, quota and policies", async () => {
+    it(`deploys the namespace, all ${ALL.length} services as Available Deployments, Services, Ingress, quota and policies`, async () => {
         await withStack("pr-901", { pr: { number: 901 } }, async (stack) => {
             const up = await stack.up();
             assert.equal(up.summary.result, "succeeded");
@@ -42,19 +44,19 @@ describe("PR stack on the real engine", () => {
             assert.equal(up.outputs.url!.value, "https://pr-901.shop.pilab.hu");
 
             const deployments = await cluster.deployments(namespace);
-            assert.deepEqual(deployments.map((d) => d.metadata!.name).sort(), CATALOGUE);
+            assert.deepEqual(deployments.map((d) => d.metadata!.name).sort(), ALL);
             for (const d of deployments) {
                 assert.equal(d.status?.availableReplicas, 1, `${d.metadata!.name} is not Available`);
                 assert.ok(d.status?.conditions?.some((c) => c.type === "Available" && c.status === "True"));
             }
             const services = (await cluster.core.listNamespacedService({ namespace })).items;
-            assert.deepEqual(services.map((s) => s.metadata!.name).sort(), CATALOGUE);
+            assert.deepEqual(services.map((s) => s.metadata!.name).sort(), ALL);
             const ingress = await cluster.networking.readNamespacedIngress({ name: "web", namespace });
             assert.equal(ingress.spec?.rules?.[0]?.host, "pr-901.shop.pilab.hu");
             // The quota controller counts pods on its own schedule, after the Deployments are Available.
-            await cluster.eventually("the quota to count the 4 pods", async () => {
+            await cluster.eventually(`the quota to count the ${ALL.length} pods`, async () => {
                 const quota = await cluster.core.readNamespacedResourceQuota({ name: "quota", namespace });
-                return quota.status?.used?.pods === "4" ? true : undefined;
+                return quota.status?.used?.pods === String(ALL.length) ? true : undefined;
             });
             const policies = (await cluster.networking.listNamespacedNetworkPolicy({ namespace })).items;
             assert.deepEqual(policies.map((p) => p.metadata!.name).sort(),
@@ -66,13 +68,13 @@ describe("PR stack on the real engine", () => {
     });
 
     it("rolls every Deployment once for a new deployedAt and does nothing for the same one", async () => {
-        await withStack("pr-902", { pr: { number: 902 } }, async (stack) => {
+        await withStack("pr-902", { pr: { number: 902, services: CATALOGUE } }, async (stack) => {
             await stack.up();
             const namespace = await namespaceOf(stack);
             const before = await replicaSetCounts(namespace);
 
             const deployedAt = "2025-01-15T14:30:00Z";
-            await setContractConfig(stack, { pr: { number: 902 }, deployedAt });
+            await setContractConfig(stack, { pr: { number: 902, services: CATALOGUE }, deployedAt });
             assert.deepEqual(await previewChanges(stack), { update: Array(4).fill("kubernetes:apps/v1:Deployment") });
 
             const up = await stack.up();
@@ -92,11 +94,11 @@ describe("PR stack on the real engine", () => {
     it("pauses to 0 replicas, holds a new deployedAt while paused, and restarts once on resume", async () => {
         const first = "2025-01-15T14:30:00Z";
         const second = "2025-01-16T09:00:00Z";
-        await withStack("pr-903", { pr: { number: 903 }, deployedAt: first }, async (stack) => {
+        await withStack("pr-903", { pr: { number: 903, services: CATALOGUE }, deployedAt: first }, async (stack) => {
             await stack.up();
             const namespace = await namespaceOf(stack);
 
-            await setContractConfig(stack, { pr: { number: 903 }, deployedAt: first, active: false });
+            await setContractConfig(stack, { pr: { number: 903, services: CATALOGUE }, deployedAt: first, active: false });
             await stack.up();
             for (const d of await cluster.deployments(namespace)) {
                 assert.equal(d.spec?.replicas, 0);
@@ -104,14 +106,14 @@ describe("PR stack on the real engine", () => {
             assert.ok(await cluster.namespaceExists(namespace));
             const pausedSets = await replicaSetCounts(namespace);
 
-            await setContractConfig(stack, { pr: { number: 903 }, deployedAt: second, active: false });
+            await setContractConfig(stack, { pr: { number: 903, services: CATALOGUE }, deployedAt: second, active: false });
             const held = await stack.up();
             assert.equal(held.summary.resourceChanges?.update, undefined, "a held restart must not touch the Deployments");
             assert.equal(held.outputs.lastDeployedAt!.value, first);
             assert.deepEqual(await templateRestarts(namespace), Object.fromEntries(CATALOGUE.map((name) => [name, first])));
             assert.deepEqual(await replicaSetCounts(namespace), pausedSets);
 
-            await setContractConfig(stack, { pr: { number: 903 }, deployedAt: second });
+            await setContractConfig(stack, { pr: { number: 903, services: CATALOGUE }, deployedAt: second });
             const resumed = await stack.up();
             assert.equal(resumed.outputs.lastDeployedAt!.value, second);
             for (const d of await cluster.deployments(namespace)) {
@@ -125,19 +127,19 @@ describe("PR stack on the real engine", () => {
     });
 
     it("fails an up on a bad config value with its key and leaves the cluster as it was", async () => {
-        await withStack("pr-904", { pr: { number: 904 } }, async (stack) => {
+        await withStack("pr-904", { pr: { number: 904, services: CATALOGUE } }, async (stack) => {
             await stack.up();
             const namespace = await namespaceOf(stack);
             const versions = (await cluster.deployments(namespace)).map((d) => d.metadata!.resourceVersion);
 
-            await setContractConfig(stack, { pr: { number: 904 }, deployedAt: "Wed Jan 15 14:30:00 UTC 2025" });
+            await setContractConfig(stack, { pr: { number: 904, services: CATALOGUE }, deployedAt: "Wed Jan 15 14:30:00 UTC 2025" });
             await assert.rejects(stack.up(), (error: Error) => /rollout-stacks:deployedAt/.test(error.message) && /RFC3339 UTC/.test(error.message));
             assert.deepEqual((await cluster.deployments(namespace)).map((d) => d.metadata!.resourceVersion), versions);
         });
     });
 
     it("does not fight a kubectl rollout restart made by hand between two ups", async () => {
-        await withStack("pr-905", { pr: { number: 905 }, deployedAt: "2025-01-15T14:30:00Z" }, async (stack) => {
+        await withStack("pr-905", { pr: { number: 905, services: CATALOGUE }, deployedAt: "2025-01-15T14:30:00Z" }, async (stack) => {
             await stack.up();
             const namespace = await namespaceOf(stack);
             await kubectl(["rollout", "restart", "deployment/cart-service", "-n", namespace]);
@@ -153,7 +155,7 @@ describe("PR stack on the real engine", () => {
             assert.deepEqual(await templateRestarts(namespace), manual, "an unchanged deployedAt must leave the manual restart alone");
             assert.deepEqual(await replicaSetCounts(namespace), sets);
 
-            await setContractConfig(stack, { pr: { number: 905 }, deployedAt: "2025-01-16T09:00:00Z" });
+            await setContractConfig(stack, { pr: { number: 905, services: CATALOGUE }, deployedAt: "2025-01-16T09:00:00Z" });
             const next = await stack.up();
             assert.equal(next.summary.resourceChanges?.update, 4);
             assert.deepEqual(await templateRestarts(namespace), Object.fromEntries(CATALOGUE.map((name) => [name, "2025-01-16T09:00:00Z"])));
@@ -162,7 +164,7 @@ describe("PR stack on the real engine", () => {
 
     it("converges after an up killed mid-update, with nothing orphaned", async () => {
         const stackName = "pr-906";
-        const stack = await openStack(stackName, { pr: { number: 906 } });
+        const stack = await openStack(stackName, { pr: { number: 906, services: CATALOGUE } });
         try {
             await killUpOnceNamespaceExists(stackName, "pr-906-shop-pilab-hu");
             await stack.cancel().catch(() => undefined);

@@ -93,8 +93,10 @@ export class FakeGitHub {
         return list;
     }
 
+    /** Adds pull request `number`, or replaces it (its labels, its state) when it exists. */
     addPullRequest(repository: string, number: number, labels: readonly string[] = [], state: FakePull["state"] = "open"): void {
-        this.pulls.set(repository, [...(this.pulls.get(repository) ?? []), { number, state, labels }]);
+        const others = (this.pulls.get(repository) ?? []).filter((pull) => pull.number !== number);
+        this.pulls.set(repository, [...others, { number, state, labels }].sort((a, b) => a.number - b.number));
     }
 
     /** Answers the next `count` authenticated requests with a rate-limit 403 instead of serving them. */
