@@ -20,28 +20,42 @@ export interface BotSettings {
     readonly backendUrl: string;
     /** Secrets provider for new stacks (`passphrase`, `awskms://...`); the CLI's default when undefined. */
     readonly secretsProvider?: string;
+    /**
+     * PULUMI_CONFIG_PASSPHRASE and PULUMI_CONFIG_PASSPHRASE_FILE as the bot's environment sets them,
+     * handed to the CLI; undefined when it sets neither.
+     */
+    readonly passphraseEnv?: Readonly<Record<string, string>>;
 }
+
+const PASSPHRASE_VARIABLES = ["PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE"] as const;
 
 /**
  * `PULUMI_BACKEND_URL` when set (Pulumi Cloud, s3://, a shared file:// path), otherwise a local
  * file backend under the cache directory, so a laptop needs no login. The Pulumi CLI itself and
  * PULUMI_HOME come from PATH and the environment, as for any `pulumi` command.
  */
-export function botSettings(env: NodeJS.ProcessEnv = process.env): BotSettings {
+export function botSettings(env: NodeJS.ProcessEnv): BotSettings {
     const backendUrl = env.PULUMI_BACKEND_URL ?? `file://${path.join(cacheDir(env), "state")}`;
     const secretsProvider = env.ROLLOUT_BOT_SECRETS_PROVIDER;
-    return secretsProvider === undefined || secretsProvider === ""
-        ? { workDir: REPO_ROOT, backendUrl }
-        : { workDir: REPO_ROOT, backendUrl, secretsProvider };
+    const passphraseEnv = Object.fromEntries(PASSPHRASE_VARIABLES.flatMap((name) => {
+        const value = env[name];
+        return value === undefined ? [] : [[name, value]];
+    }));
+    return {
+        workDir: REPO_ROOT,
+        backendUrl,
+        ...(secretsProvider === undefined || secretsProvider === "" ? {} : { secretsProvider }),
+        ...(Object.keys(passphraseEnv).length === 0 ? {} : { passphraseEnv }),
+    };
 }
 
 /**
  * Stacks on a self-managed backend encrypt secrets with a passphrase unless told otherwise; without
  * one the CLI fails halfway through. Say so before anything is touched.
  */
-export function secretsProblem(settings: BotSettings, env: NodeJS.ProcessEnv = process.env): string | undefined {
+export function secretsProblem(settings: BotSettings): string | undefined {
     const cloud = /^https?:\/\//.test(settings.backendUrl);
-    const passphrase = env.PULUMI_CONFIG_PASSPHRASE !== undefined || env.PULUMI_CONFIG_PASSPHRASE_FILE !== undefined;
+    const passphrase = settings.passphraseEnv !== undefined;
     const provider = settings.secretsProvider !== undefined && settings.secretsProvider !== "passphrase";
     if (cloud || passphrase || provider) {
         return undefined;
@@ -53,7 +67,7 @@ export function secretsProblem(settings: BotSettings, env: NodeJS.ProcessEnv = p
 function workspaceOptions(settings: BotSettings): LocalWorkspaceOptions {
     return {
         workDir: settings.workDir,
-        envVars: { PULUMI_BACKEND_URL: settings.backendUrl },
+        envVars: { ...settings.passphraseEnv, PULUMI_BACKEND_URL: settings.backendUrl },
         ...(settings.secretsProvider === undefined ? {} : { secretsProvider: settings.secretsProvider }),
     };
 }

@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { chartReference, ChartSource, HelmValues, mergeValues, podSecurityLabels } from "../lib/helmCharts";
+import { chartReference, ChartSource, HelmValues, mergeValues } from "../lib/helmCharts";
+import { podSecurityLabels } from "../lib/podSecurity";
 import type { ArgoCdApplication } from "./argoCd";
 import type { ScrapeTarget } from "./monitoring";
 
@@ -21,13 +22,8 @@ export interface ArgoRolloutsControllerArgs {
 }
 
 /**
- * The Argo Rollouts controller, installed by Pulumi from its Helm chart with `helm.v4.Chart`.
- *
- * Why Chart v4 and not `helm.v3.Release`: Chart v4 renders the chart in the provider and registers
- * every object as a Pulumi resource, so `pulumi preview` shows the CRDs, RBAC and Deployments one by
- * one and a config diff shows what changes; CRDs and namespaces go first; dependents can wait on the
- * Chart. A Release is one opaque object whose preview says only "update" and needs the chart at apply
- * time. What Chart v4 gives up is Helm hooks, which the argo-rollouts chart does not use.
+ * The Argo Rollouts controller, installed by Pulumi from its Helm chart with `helm.v4.Chart`
+ * (why not `helm.v3.Release`: docs/platform.md, "Why `helm.v4.Chart`").
  */
 export class ArgoRolloutsController extends pulumi.ComponentResource {
     public readonly namespace: pulumi.Output<string>;

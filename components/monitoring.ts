@@ -3,7 +3,8 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { platformAlertRules } from "../lib/alertRules";
 import { platformDashboards } from "../lib/dashboards";
-import { chartReference, ChartSource, HelmValues, mergeValues, podSecurityLabels } from "../lib/helmCharts";
+import { chartReference, ChartSource, HelmValues, mergeValues } from "../lib/helmCharts";
+import { podSecurityLabels } from "../lib/podSecurity";
 import {
     AppMetrics, KUBE_STATE_LABEL_ALLOWLIST, ROLLOUT_STATE_RBAC_RULES, rolloutStateMetricsConfig,
 } from "../lib/rolloutMetrics";
@@ -156,16 +157,9 @@ export function serviceMonitorSpec(target: ScrapeTarget): IServiceMonitor["spec"
 }
 
 /**
- * Chart values the platform relies on.
- * - helm.v4.Chart renders charts and skips Helm hooks, and the operator's admission webhook
- *   certificates are made by hook Jobs (`admissionWebhooks.patch`). So either cert-manager issues
- *   them, or the webhooks are off (and with them the operator's TLS, which uses the same Secret).
- * - Prometheus selects ServiceMonitors, PodMonitors and rules in every namespace, not only those
- *   labelled for this release, so the environments' monitors are picked up as they are.
- * - Grafana's admin credentials come from a Secret, never from chart values (they would sit in
- *   the Chart's inputs in plain text).
- * - kube-state-metrics exports the pod and namespace labels and the Rollout status the dashboards
- *   and alerts join on.
+ * Chart values the platform relies on: webhook certificates, selectors, the Grafana admin Secret
+ * and kube-state-metrics (docs/platform.md: "Helm hooks and kube-prometheus-stack", "The Grafana
+ * admin password", "Dashboards and alerts").
  */
 export function monitoringValues(grafanaAdminSecret: pulumi.Input<string>, webhooks: WebhookCertificates): Record<string, unknown> {
     const viaCertManager = webhooks !== "off";

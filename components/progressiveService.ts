@@ -2,7 +2,7 @@ import type { IServiceMonitor } from "@kubernetes-models/prometheus-operator/mon
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ARGO_API_VERSION, RolloutSpec } from "../lib/argoTypes";
-import { canonicalQuantity } from "../lib/canonicalQuantity";
+import { canonicalQuantity } from "../lib/quantity";
 import { clusterServiceHost } from "../lib/naming";
 import { PodTemplateArgs, securePodTemplate } from "../lib/podTemplate";
 import { RESTARTED_AT_ANNOTATION, RESTARTED_AT_PATH } from "../lib/restart";
@@ -13,11 +13,9 @@ import { ComputeResources, selectorLabels, serviceLabels, ServiceSpec } from "..
 import { IngressTls, ServiceIngress } from "./serviceIngress";
 
 /**
- * How a new `deployedAt` restarts a Rollout's pods. `template` writes it into the pod template's
- * `kubectl.kubernetes.io/restartedAt` annotation, as for Deployments: a new revision that walks the
- * strategy (canary steps and analysis, or blue/green promotion). `restartAt` sets the Rollout's
- * `spec.restartAt`: the controller replaces the running pods in place, a few at a time, with no
- * steps and no analysis.
+ * How a new `deployedAt` restarts a Rollout's pods: `template` as a new revision that walks the
+ * strategy, `restartAt` in place with no steps and no analysis (docs/progressive-delivery.md,
+ * "Restarts").
  */
 export type RestartStrategy = "template" | "restartAt";
 
@@ -63,12 +61,8 @@ interface RolloutOutputs {
  * Ingress under `/<service>` and a ServiceMonitor for its metrics. The Rollout and the Service
  * clients call are named after the service, so `kubectl argo rollouts get rollout <service>` finds it.
  *
- * What other controllers own is left to them. The rollouts controller writes status, pause state
- * (`spec.paused`, `status.pauseConditions`, `status.abort`) and the selectors of the stable, canary,
- * active and preview Services; none of these is in the inputs here, and the Service selectors are
- * ignored after creation, so `pulumi up` neither reverts a pause or an abort nor unpins a Service
- * from its ReplicaSet. Quantities are written canonically, as the API server would, so respelling
- * one in config is no new revision.
+ * What the rollouts controller owns is left to it (docs/progressive-delivery.md, "What Pulumi
+ * leaves to the controller").
  */
 export class ProgressiveService extends pulumi.ComponentResource {
     public readonly rollout: k8s.apiextensions.CustomResource;
@@ -155,16 +149,8 @@ export class ProgressiveService extends pulumi.ComponentResource {
                 namespace: args.namespace,
                 labels,
                 annotations: {
-                    // `pulumi up` never waits for a Rollout, whatever the strategy. A canary walks its
-                    // steps for minutes, or until someone promotes it when a pause has no duration;
-                    // waiting would hold the stack lock through the release, so the `pulumi up` that
-                    // rolls a bad image back by config would be refused as a concurrent update, and
-                    // the provider's timeout would fail an up whose release is fine. Blue/green with
-                    // auto-promotion finishes quickly, but a readiness rule such as pulumi.com/waitFor
-                    // on status.phase reads the status before the controller has seen the new
-                    // template, so it passes on the previous revision's health and proves nothing;
-                    // with manual promotion or analysis it would hang like a canary. Explicit, so
-                    // that PULUMI_K8S_AWAIT_ALL cannot turn waiting on either.
+                    // Never awaited, explicitly so that PULUMI_K8S_AWAIT_ALL cannot turn waiting on
+                    // (docs/progressive-delivery.md, "What `pulumi up` waits for").
                     "pulumi.com/skipAwait": "true",
                     // `kubectl argo rollouts restart` writes spec.restartAt with its own field manager;
                     // forcing our apply takes it back instead of failing on a field-manager conflict.

@@ -50,7 +50,12 @@ kwokctl_logged() {
   fi
 }
 
-cluster_exists() { kwokctl get clusters 2>/dev/null | grep -qx "$CLUSTER_NAME"; }
+# Not `| grep -qx` under pipefail: grep exits at the first match and kwokctl may die of SIGPIPE.
+cluster_exists() {
+  local clusters
+  clusters=$(kwokctl get clusters 2>/dev/null) || return 1
+  [[ $'\n'$clusters$'\n' == *$'\n'"$CLUSTER_NAME"$'\n'* ]]
+}
 
 api_ready() { [[ -f $KUBECONFIG_PATH ]] && kube get --raw /readyz --request-timeout=5s >/dev/null 2>&1; }
 

@@ -55,10 +55,12 @@ run() {
 # installed BINARY VERSION ARGS...: prints the path of BINARY found on PATH
 # (outside our cache) whose `BINARY ARGS...` output mentions VERSION.
 installed() {
-  local bin=$1 version=$2 path; shift 2
+  local bin=$1 version=$2 path output; shift 2
   path=$(command -v "$bin") || return 1
   [[ $path != "$TOOLCHAIN_DIR"/* ]] || return 1
-  "$path" "$@" 2>&1 | grep -qF -- "$version" || return 1
+  # Not `| grep -q` under pipefail: grep exits at the first match and the writer may die of SIGPIPE.
+  output=$("$path" "$@" 2>&1) || return 1
+  [[ $output == *"$version"* ]] || return 1
   printf '%s\n' "$path"
 }
 

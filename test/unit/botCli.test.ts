@@ -60,11 +60,17 @@ describe("bot CLI", () => {
         });
 
         it("needs a passphrase only for passphrase-encrypted, self-managed backends", () => {
-            const local = botSettings({ HOME: "/home/ci" });
-            assert.notEqual(secretsProblem(local, {}), undefined);
-            assert.equal(secretsProblem(local, { PULUMI_CONFIG_PASSPHRASE: "" }), undefined);
-            assert.equal(secretsProblem(botSettings({ PULUMI_BACKEND_URL: "https://api.pulumi.com" }), {}), undefined);
-            assert.equal(secretsProblem(botSettings({ HOME: "/h", ROLLOUT_BOT_SECRETS_PROVIDER: "awskms://alias/x" }), {}), undefined);
+            assert.notEqual(secretsProblem(botSettings({ HOME: "/home/ci" })), undefined);
+            assert.notEqual(secretsProblem(botSettings({ HOME: "/home/ci", ROLLOUT_BOT_SECRETS_PROVIDER: "passphrase" })), undefined);
+            assert.equal(secretsProblem(botSettings({ HOME: "/home/ci", PULUMI_CONFIG_PASSPHRASE: "" })), undefined);
+            assert.equal(secretsProblem(botSettings({ HOME: "/home/ci", PULUMI_CONFIG_PASSPHRASE_FILE: "/run/secrets/p" })), undefined);
+            assert.equal(secretsProblem(botSettings({ PULUMI_BACKEND_URL: "https://api.pulumi.com" })), undefined);
+            assert.equal(secretsProblem(botSettings({ HOME: "/h", ROLLOUT_BOT_SECRETS_PROVIDER: "awskms://alias/x" })), undefined);
+        });
+
+        it("takes the passphrase for the CLI from the environment it was given, and nothing else of it", () => {
+            assert.deepEqual(botSettings({ HOME: "/h", PULUMI_CONFIG_PASSPHRASE: "p", GITHUB_TOKEN: "t" }).passphraseEnv, { PULUMI_CONFIG_PASSPHRASE: "p" });
+            assert.equal(botSettings({ HOME: "/h" }).passphraseEnv, undefined);
         });
     });
 
