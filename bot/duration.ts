@@ -1,22 +1,15 @@
+import { durationSeconds } from "../lib/duration";
+
 /**
  * Durations on the command line (`90s`, `15m`, `2h`, `7d`, `1h30m`), the way Go's time.ParseDuration
  * and kubectl spell them, plus days because PR idleness is counted in days.
  */
 
-const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-const DURATION = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d))+$/;
-const PART = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/g;
-
-/** Milliseconds for `text`, or undefined when it is not a positive duration. */
+/** Milliseconds for `text`, or undefined when it is not a positive duration (of at least 1ms). */
 export function parseDuration(text: string): number | undefined {
-    if (!DURATION.test(text)) {
-        return undefined;
-    }
-    let total = 0;
-    for (const [, amount, unit] of text.matchAll(PART)) {
-        total += Number(amount) * (UNIT_MS[unit ?? ""] ?? Number.NaN);
-    }
-    return Number.isFinite(total) && total > 0 ? Math.round(total) : undefined;
+    const seconds = durationSeconds(text, { days: true });
+    const ms = seconds === undefined ? undefined : Math.round(seconds * 1_000);
+    return ms !== undefined && ms > 0 ? ms : undefined;
 }
 
 /** `2d3h`, `15m`, `42s`: the two largest units, for messages about idleness and timeouts. */

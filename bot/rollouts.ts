@@ -1,3 +1,4 @@
+import type { CanaryStepSpec } from "../lib/argoTypes";
 import { formatDuration } from "./duration";
 import { BotError, EXIT, RolloutOutcomeError } from "./errors";
 import { KubeconfigSource, loadKubeConfig } from "./kubeconfig";
@@ -20,18 +21,11 @@ export interface Rollout {
         readonly paused?: boolean;
         readonly template?: { readonly spec?: { readonly containers?: readonly { readonly name: string; readonly image?: string }[] } };
         readonly strategy?: {
-            readonly canary?: { readonly steps?: readonly CanaryStep[] };
+            readonly canary?: { readonly steps?: readonly CanaryStepSpec[] };
             readonly blueGreen?: { readonly autoPromotionEnabled?: boolean };
         };
     };
     readonly status?: RolloutStatus;
-}
-
-export interface CanaryStep {
-    readonly setWeight?: number;
-    readonly pause?: { readonly duration?: string | number };
-    readonly analysis?: unknown;
-    readonly experiment?: unknown;
 }
 
 export interface AnalysisRunStatus {

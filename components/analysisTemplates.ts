@@ -1,9 +1,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { AnalysisMetricSpec, AnalysisTemplateSpec, ARGO_API_VERSION } from "../lib/argoTypes";
-import {
-    AnalysisTemplateName, goDurationSeconds, POD_TEMPLATE_HASH_ARG, POD_TEMPLATE_HASH_METRIC_LABEL, SERVICE_NAME_ARG,
-} from "../lib/rolloutStrategy";
+import { goDurationSeconds } from "../lib/duration";
+import { AnalysisTemplateName, POD_TEMPLATE_HASH_ARG, POD_TEMPLATE_HASH_METRIC_LABEL, SERVICE_NAME_ARG } from "../lib/rolloutStrategy";
 
 export interface AnalysisTemplatesArgs {
     readonly namespace: pulumi.Input<string>;

@@ -3,7 +3,8 @@ import type { IAppProject } from "@kubernetes-models/argo-cd/argoproj.io/v1alpha
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { IN_CLUSTER_SERVER } from "../lib/argoCd";
-import { chartReference, ChartSource, HelmValues, mergeValues, podSecurityLabels } from "../lib/helmCharts";
+import { chartReference, ChartSource, HelmValues, mergeValues } from "../lib/helmCharts";
+import { podSecurityLabels } from "../lib/podSecurity";
 
 export type ApplicationSpec = IApplication["spec"];
 export type AppProjectSpec = IAppProject["spec"];

@@ -2,7 +2,8 @@ import type { IClusterIssuer } from "@kubernetes-models/cert-manager/cert-manage
 import { CertManager as CertManagerChart, CertManagerArgs as CertManagerChartArgs } from "@pulumi/kubernetes-cert-manager";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { chartReference, ChartSource, HelmValues, mergeValues, podSecurityLabels } from "../lib/helmCharts";
+import { chartReference, ChartSource, HelmValues, mergeValues } from "../lib/helmCharts";
+import { podSecurityLabels } from "../lib/podSecurity";
 
 /** Let's Encrypt's production ACME directory. */
 export const LETS_ENCRYPT = "https://acme-v02.api.letsencrypt.org/directory";

@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { BackendEndpoint } from "../lib/backends";
+import { podSecurityLabels } from "../lib/podSecurity";
 import { ResourceRequirements } from "../lib/service";
 
 /** Hard limits of the namespace's ResourceQuota, as Kubernetes quantities. */
@@ -49,12 +50,8 @@ export interface NamespaceAllowance {
  * allow traffic within the namespace, from the ingress controller and named namespaces, to cluster
  * DNS and to named backing services.
  *
- * Everything in the namespace, here and in the components that use it, is created with
- * `deletedWith: namespace`: when the namespace goes, the engine deletes only the Namespace and lets
- * Kubernetes remove what is in it, instead of deleting and awaiting each object. Besides being
- * faster, this sidesteps a provider crash: pulumi-kubernetes 4.25 panics (nil `status.Compute`
- * result in `await/condition/deleted.go`) when it awaits the deletion of an Argo Rollout, whose
- * `status.observedGeneration` is a string, and sees it before its deletionTimestamp is set.
+ * Everything in it, here and in the components that use it, is created with `deletedWith: namespace`
+ * (why: docs/progressive-delivery.md, "Removing an environment").
  */
 export class IsolatedNamespace extends pulumi.ComponentResource {
     /** The namespace name, resolved once the Namespace exists (depend on it to order children). */
@@ -63,17 +60,10 @@ export class IsolatedNamespace extends pulumi.ComponentResource {
 
     constructor(name: string, args: IsolatedNamespaceArgs, opts?: pulumi.ComponentResourceOptions) {
         super("rollout-stacks:namespace:IsolatedNamespace", name, {}, opts);
-        const level = args.podSecurity ?? "restricted";
         this.namespace = new k8s.core.v1.Namespace(`${name}-namespace`, {
             metadata: {
                 name: args.name,
-                labels: {
-                    ...args.labels,
-                    "pod-security.kubernetes.io/enforce": level,
-                    "pod-security.kubernetes.io/enforce-version": "latest",
-                    "pod-security.kubernetes.io/audit": level,
-                    "pod-security.kubernetes.io/warn": level,
-                },
+                labels: { ...args.labels, ...podSecurityLabels(args.podSecurity ?? "restricted") },
                 annotations: { ...args.annotations },
             },
         }, { parent: this });

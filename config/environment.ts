@@ -1,40 +1,13 @@
 import { z } from "zod";
-import { ANALYSIS_TEMPLATE_NAMES, CanaryStep, goDurationSeconds, pauseDurationSeconds } from "../lib/rolloutStrategy";
-import { dnsLabel, dnsName, dnsSubdomain } from "./primitives";
+import { goDurationSeconds, pauseDurationSeconds } from "../lib/duration";
+import { ANALYSIS_TEMPLATE_NAMES, CanaryStep } from "../lib/rolloutStrategy";
+import { dnsLabel, dnsName, dnsSubdomain, exactlyOneOf } from "./primitives";
 
 /**
  * `environment`: makes the stack a long-lived environment whose services run as Argo Rollouts.
  * Everything the Argo Rollouts controller would only reject once a Rollout is applied (or, worse,
  * accept and then act on surprisingly) is rejected here, at preview, with its full key.
  */
-
-type OneOf<S extends Record<string, z.ZodType>> = { [K in keyof S]: { readonly [P in K]: z.output<S[K]> } }[keyof S];
-
-/**
- * A choice that carries data, written as an object with exactly one of the keys of `shape`
- * (`{ canary: {...} }` or `{ blueGreen: {...} }`). Parsed as one strict object so a problem inside
- * the chosen key is reported at its own full key, not as "no option matched".
- */
-function exactlyOneOf<S extends Record<string, z.ZodType>>(shape: S) {
-    const keys = Object.keys(shape);
-    const choices = keys.join(", ");
-    const optional = Object.fromEntries(keys.map((key) => [key, shape[key]!.optional()])) as { [K in keyof S]: z.ZodOptional<S[K]> };
-    const givenKeys = (value: object) => keys.filter((key) => (value as Record<string, unknown>)[key] !== undefined);
-    return z.strictObject(optional)
-        .superRefine((value, ctx) => {
-            const given = givenKeys(value);
-            if (given.length !== 1) {
-                ctx.addIssue({
-                    code: "custom",
-                    message: given.length === 0 ? `expected one of ${choices}` : `expected exactly one of ${choices}, but ${given.join(" and ")} are set`,
-                });
-            }
-        })
-        .transform((value): OneOf<S> => {
-            const [key] = givenKeys(value);
-            return (key === undefined ? z.NEVER : { [key]: (value as Record<string, unknown>)[key] }) as OneOf<S>;
-        });
-}
 
 const wholeNumber = (min: number, expected: string) => z.int({ error: `expected a whole number: ${expected}` })
     .min(min, { error: `expected ${expected}` });

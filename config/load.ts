@@ -57,7 +57,9 @@ export function loadConfig(source: ConfigSource = pulumiConfigSource()): StackCo
 
     const parsed = stackConfigSchema.safeParse(raw);
     if (!parsed.success) {
-        problems.push(...problemsFromIssues(withoutSecrets(raw), parsed.error.issues));
+        // The schema saw an unreadable key as missing; its unreadable text is the one problem to report there.
+        const unreadable = new Set(problems.map((problem) => problem.key));
+        problems.push(...problemsFromIssues(withoutSecrets(raw), parsed.error.issues).filter((problem) => !unreadable.has(problem.key)));
     }
     if (problems.length > 0 || !parsed.success) {
         throw new ConfigError(problems);
@@ -71,11 +73,11 @@ export function loadConfig(source: ConfigSource = pulumiConfigSource()): StackCo
 
 /** The Grafana admin password arrives as plain config text; from here on it is a secret, in state and in outputs. */
 function secretPlatform(platform: ParsedStackConfig["platform"]): ParsedStackConfig["platform"] {
-    const password = platform?.monitoring.grafanaAdminPassword;
-    if (platform === undefined || password === undefined) {
+    const monitoring = platform?.monitoring;
+    if (platform === undefined || !monitoring?.enabled || monitoring.installVia !== "helm") {
         return platform;
     }
-    return { ...platform, monitoring: { ...platform.monitoring, grafanaAdminPassword: pulumi.secret(password) } };
+    return { ...platform, monitoring: { ...monitoring, grafanaAdminPassword: pulumi.secret(monitoring.grafanaAdminPassword) } };
 }
 
 /** Config values that are secrets: error messages name them but never quote them. */

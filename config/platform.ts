@@ -1,7 +1,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { IN_CLUSTER_SERVER, projectPermits } from "../lib/argoCd";
-import { ChartSource } from "../lib/helmCharts";
+import { ChartSource, HelmValues } from "../lib/helmCharts";
 import { dnsLabel, dnsSubdomain } from "./primitives";
 
 /**
@@ -177,43 +177,152 @@ const certManagerSchema = z.strictObject({
 /** The Application name under which ArgoCD owns the rollouts controller when `installVia` is argocd. */
 export const ROLLOUTS_APPLICATION = "argo-rollouts";
 
-export const platformSchema = z.strictObject({
+/** A chart ArgoCD can fetch itself: from a repository, never from a path on this machine. */
+export type RepositoryChart = Extract<ChartSource, { readonly repo: string }>;
+
+/** Pulumi installs the add-on's chart with Helm, at its pinned version, with the values laid over ours. */
+export interface InstallViaHelm {
+    readonly installVia: "helm";
+    readonly chart: ChartSource;
+    readonly version: string;
+    readonly values: HelmValues;
+}
+
+/** ArgoCD installs the add-on from its chart repository; Pulumi owns only the Application. */
+export interface InstallViaArgoCd {
+    readonly installVia: "argocd";
+    readonly chart: RepositoryChart;
+    readonly version: string;
+    readonly values: HelmValues;
+}
+
+/** The add-on is installed outside this stack; the stack still manages its custom resources. */
+export interface InstallViaExternal {
+    readonly installVia: "external";
+}
+
+/** Installing Grafana takes its admin password. */
+export interface MonitoringViaHelm extends InstallViaHelm {
+    readonly grafanaAdminPassword: pulumi.Input<string>;
+}
+
+/** An add-on as the stack deploys it: off, or on in its namespace, installed one way, with what else it takes. */
+export type AddOnConfig<Install, Rest> = { readonly enabled: false } | ({ readonly enabled: true; readonly namespace: string } & Rest & Install);
+
+export type ArgoRolloutsConfig = AddOnConfig<InstallViaHelm | InstallViaArgoCd | InstallViaExternal, Pick<z.output<typeof argoRolloutsSchema>, "dashboard">>;
+export type ArgoCdConfig = AddOnConfig<InstallViaHelm | InstallViaExternal, Pick<z.output<typeof argoCdSchema>, "project" | "applications" | "cascadeDelete">>;
+export type MonitoringConfig = AddOnConfig<MonitoringViaHelm | InstallViaExternal,
+    Pick<z.output<typeof monitoringSchema>, "appMetrics" | "canaryErrorMargin" | "resourceLabels">>;
+export type CertManagerConfig = AddOnConfig<InstallViaHelm | InstallViaExternal, Pick<z.output<typeof certManagerSchema>, "clusterIssuers">>;
+
+/** The platform as the stack deploys it: each add-on's install mode carries what that mode needs, and nothing else. */
+export interface PlatformConfig {
+    readonly argoRollouts: ArgoRolloutsConfig;
+    readonly argoCd: ArgoCdConfig;
+    readonly monitoring: MonitoringConfig;
+    readonly certManager: CertManagerConfig;
+}
+
+const platformFields = z.strictObject({
     argoRollouts: argoRolloutsSchema.prefault({}),
     argoCd: argoCdSchema.prefault({}),
     monitoring: monitoringSchema.prefault({}),
     certManager: certManagerSchema.prefault({}),
-}).superRefine((platform, ctx) => {
-    const { argoRollouts, argoCd, monitoring, certManager } = platform;
-    if (argoRollouts.enabled && argoRollouts.installVia === "argocd") {
-        if (!argoCd.enabled) {
-            ctx.addIssue({
-                code: "custom",
-                path: ["argoRollouts", "installVia"],
-                message: "argocd needs ArgoCD; set argoCd.enabled to true, or install the controller with helm",
-            });
-        }
-        if ("path" in argoRollouts.chart) {
-            ctx.addIssue({
-                code: "custom",
-                path: ["argoRollouts", "chart", "path"],
-                message: "ArgoCD fetches the chart itself and cannot read a path on this machine; give chart.repo, or install the controller with helm",
-            });
-        }
-    }
-    if (monitoring.enabled && monitoring.installVia === "helm" && monitoring.grafanaAdminPassword === undefined) {
+});
+
+type PlatformFields = z.output<typeof platformFields>;
+
+/** A problem with a platform, at its path below `platform`. */
+type Report = (issue: { readonly path: readonly (string | number)[]; readonly message: string }) => void;
+
+function reportTo(ctx: z.RefinementCtx): Report {
+    return (issue) => ctx.addIssue({ code: "custom", path: [...issue.path], message: issue.message });
+}
+
+// The checks run in a refinement, so their problems are listed with every other one; the transform
+// then builds the parsed type with the same functions, which the refinement has made sure succeed.
+export const platformSchema = platformFields.superRefine((platform, ctx) => {
+    const { argoRollouts, argoCd, certManager } = platform;
+    if (argoRollouts.enabled && argoRollouts.installVia === "argocd" && !argoCd.enabled) {
         ctx.addIssue({
             code: "custom",
+            path: ["argoRollouts", "installVia"],
+            message: "argocd needs ArgoCD; set argoCd.enabled to true, or install the controller with helm",
+        });
+    }
+    platformConfig(platform, reportTo(ctx));
+    checkApplications(argoCd, argoRollouts.enabled && argoRollouts.installVia === "argocd", ctx);
+    checkOwnership(platform, ctx);
+    checkUnique(certManager.clusterIssuers.map((issuer) => issuer.name), ["certManager", "clusterIssuers"], "ClusterIssuer", ctx);
+}).transform((platform, ctx) => platformConfig(platform, reportTo(ctx)) ?? z.NEVER);
+
+/** Each add-on in the shape of its install mode; undefined, with the problems reported, when a mode lacks what it needs. */
+function platformConfig(platform: PlatformFields, report: Report): PlatformConfig | undefined {
+    const { argoRollouts: rollouts, argoCd: cd, monitoring: grafana, certManager: certs } = platform;
+    const argoRollouts = addOn(rollouts, { dashboard: rollouts.dashboard }, () => rolloutsInstall(rollouts, report));
+    const argoCd = addOn(cd, { project: cd.project, applications: cd.applications, cascadeDelete: cd.cascadeDelete }, () => helmOrExternal(cd));
+    const monitoring = addOn(grafana, { appMetrics: grafana.appMetrics, canaryErrorMargin: grafana.canaryErrorMargin, resourceLabels: grafana.resourceLabels },
+        () => monitoringInstall(grafana, report));
+    const certManager = addOn(certs, { clusterIssuers: certs.clusterIssuers }, () => helmOrExternal(certs));
+    return argoRollouts === undefined || argoCd === undefined || monitoring === undefined || certManager === undefined
+        ? undefined
+        : { argoRollouts, argoCd, monitoring, certManager };
+}
+
+/** What every add-on's config has once parsed, whatever its mode (see {@link addOnFields}). */
+interface AddOnFields {
+    readonly enabled: boolean;
+    readonly namespace: string;
+    readonly chart: ChartSource;
+    readonly version: string;
+    readonly values: HelmValues;
+}
+
+/** Off, or on in its namespace with `rest` and what `install` gives (nothing when the mode lacks something). */
+function addOn<Install, Rest>(fields: AddOnFields, rest: Rest, install: () => Install | undefined): AddOnConfig<Install, Rest> | undefined {
+    if (!fields.enabled) {
+        return { enabled: false };
+    }
+    const mode = install();
+    return mode === undefined ? undefined : { enabled: true as const, namespace: fields.namespace, ...rest, ...mode };
+}
+
+function helmOrExternal(fields: AddOnFields & { readonly installVia: "helm" | "external" }): InstallViaHelm | InstallViaExternal {
+    return fields.installVia === "helm"
+        ? { installVia: "helm", chart: fields.chart, version: fields.version, values: fields.values }
+        : { installVia: "external" };
+}
+
+function rolloutsInstall(rollouts: PlatformFields["argoRollouts"], report: Report): InstallViaHelm | InstallViaArgoCd | InstallViaExternal | undefined {
+    const { installVia, chart } = rollouts;
+    if (installVia !== "argocd") {
+        return helmOrExternal({ ...rollouts, installVia });
+    }
+    if ("path" in chart) {
+        report({
+            path: ["argoRollouts", "chart", "path"],
+            message: "ArgoCD fetches the chart itself and cannot read a path on this machine; give chart.repo, or install the controller with helm",
+        });
+        return undefined;
+    }
+    return { installVia, chart, version: rollouts.version, values: rollouts.values };
+}
+
+function monitoringInstall(monitoring: PlatformFields["monitoring"], report: Report): MonitoringViaHelm | InstallViaExternal | undefined {
+    const install = helmOrExternal(monitoring);
+    if (install.installVia === "external") {
+        return install;
+    }
+    if (monitoring.grafanaAdminPassword === undefined) {
+        report({
             path: ["monitoring", "grafanaAdminPassword"],
             message: "Grafana needs an admin password; set one as a secret with: " +
                 "pulumi config set --secret --path platform.monitoring.grafanaAdminPassword '<password>'",
         });
+        return undefined;
     }
-    checkApplications(argoCd, argoRollouts.enabled && argoRollouts.installVia === "argocd", ctx);
-    checkOwnership(platform, ctx);
-    checkUnique(certManager.clusterIssuers.map((issuer) => issuer.name), ["certManager", "clusterIssuers"], "ClusterIssuer", ctx);
-});
-
-export type PlatformConfig = z.output<typeof platformSchema>;
+    return { ...install, grafanaAdminPassword: monitoring.grafanaAdminPassword };
+}
 
 /**
  * ArgoCD refuses to sync an application whose repository or destination its project does not
@@ -255,7 +364,7 @@ function checkApplications(argoCd: z.output<typeof argoCdSchema>, rolloutsViaArg
  * Pulumi and ArgoCD must never both own an object. An application deploying into a namespace whose
  * objects Pulumi installs from a chart could create or prune those very objects, so that is refused.
  */
-function checkOwnership(platform: z.output<typeof platformSchema>, ctx: z.RefinementCtx): void {
+function checkOwnership(platform: PlatformFields, ctx: z.RefinementCtx): void {
     const pulumiOwned = new Map<string, string>();
     for (const addOn of ["argoRollouts", "monitoring", "certManager", "argoCd"] as const) {
         const config = platform[addOn];

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { isImageRepository, isImageTag, parseImageReference } from "../lib/imageRef";
-import { isQuantity } from "../lib/quantity";
+import { isPositiveQuantity } from "../lib/quantity";
 import { rfc3339UtcProblem } from "../lib/timestamp";
 
 /** Schemas for the scalar values the config contract is made of; each message says what is expected. */
@@ -25,7 +25,7 @@ export const dnsName = z.string()
     });
 
 /** A Kubernetes quantity greater than zero. */
-export const quantity = z.string().refine((v) => isQuantity(v) && !v.startsWith("-") && !/^[+]?0*\.?0*[a-zA-Z]*$/.test(v), {
+export const quantity = z.string().refine(isPositiveQuantity, {
     error: "expected a positive Kubernetes quantity such as 250m, 0.5, 512Mi or 2Gi",
 });
 
@@ -69,3 +69,31 @@ export const port = z.int({ error: "expected a whole number" }).min(1, { error: 
     .max(65535, { error: "expected a port from 1 to 65535" });
 
 export const positiveInt = z.int({ error: "expected a whole number" }).positive({ error: "expected a positive whole number" });
+
+type OneOf<S extends Record<string, z.ZodType>> = { [K in keyof S]: { readonly [P in K]: z.output<S[K]> } }[keyof S];
+
+/**
+ * A choice that carries data, written as an object with exactly one of the keys of `shape`
+ * (`{ canary: {...} }` or `{ blueGreen: {...} }`). Parsed as one strict object so a problem inside
+ * the chosen key is reported at its own full key, not as "no option matched".
+ */
+export function exactlyOneOf<S extends Record<string, z.ZodType>>(shape: S) {
+    const keys = Object.keys(shape);
+    const choices = keys.join(", ");
+    const optional = Object.fromEntries(keys.map((key) => [key, shape[key]!.optional()])) as { [K in keyof S]: z.ZodOptional<S[K]> };
+    const givenKeys = (value: object) => keys.filter((key) => (value as Record<string, unknown>)[key] !== undefined);
+    return z.strictObject(optional)
+        .superRefine((value, ctx) => {
+            const given = givenKeys(value);
+            if (given.length !== 1) {
+                ctx.addIssue({
+                    code: "custom",
+                    message: given.length === 0 ? `expected one of ${choices}` : `expected exactly one of ${choices}, but ${given.join(" and ")} are set`,
+                });
+            }
+        })
+        .transform((value): OneOf<S> => {
+            const [key] = givenKeys(value);
+            return (key === undefined ? z.NEVER : { [key]: (value as Record<string, unknown>)[key] }) as OneOf<S>;
+        });
+}

@@ -95,6 +95,13 @@ export const stackConfigSchema = z.strictObject({
     platform: platformSchema.optional(),
     backends: backendsSchema.default({}),
 }).superRefine((config, ctx) => {
+    if (config.pr === undefined && config.environment === undefined && config.platform === undefined) {
+        ctx.addIssue({
+            code: "custom",
+            path: ["pr"],
+            message: "the stack deploys nothing; set pr (a PR stack), or environment and/or platform (a long-lived stack)",
+        });
+    }
     const catalogue = new Set(config.services.map((s) => s.name));
     const known = [...catalogue].join(", ");
     for (const name of Object.keys(config.images)) {

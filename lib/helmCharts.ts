@@ -51,13 +51,3 @@ export function mergeValues(base: HelmValues, override: HelmValues): Record<stri
     }
     return merged;
 }
-
-/** Pod Security Standard labels for a namespace an add-on's chart runs in. */
-export function podSecurityLabels(level: "restricted" | "baseline" | "privileged"): Record<string, string> {
-    return {
-        "pod-security.kubernetes.io/enforce": level,
-        "pod-security.kubernetes.io/enforce-version": "latest",
-        "pod-security.kubernetes.io/audit": level,
-        "pod-security.kubernetes.io/warn": level,
-    };
-}

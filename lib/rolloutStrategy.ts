@@ -1,8 +1,9 @@
 /**
- * From a validated delivery strategy to the Argo Rollouts `spec.strategy` of one service, plus the
- * small grammars the controller applies to it (durations). Pure, so it is testable without mocks.
+ * From a validated delivery strategy to the Argo Rollouts `spec.strategy` of one service. Pure, so it
+ * is testable without mocks; the durations it carries are read by ./duration.
  */
 import { BlueGreenStrategySpec, CanaryStepSpec, CanaryStrategySpec, RolloutAnalysisSpec, RolloutStrategySpec } from "./argoTypes";
+import type { PauseDuration } from "./duration";
 
 /** The AnalysisTemplates every environment has (components/analysisTemplates.ts); steps may name only these. */
 export const ANALYSIS_TEMPLATE_NAMES = ["success-rate", "latency-p99"] as const;
@@ -18,9 +19,6 @@ export const POD_TEMPLATE_HASH_METRIC_LABEL = "rollouts_pod_template_hash";
 
 /** A whole number, or a percentage such as `25%`, as maxSurge and maxUnavailable take them. */
 export type IntOrPercent = number | string;
-
-/** Seconds as a number, or Argo's duration text (`30s`, `2m`, `1h`, `90`). */
-export type PauseDuration = number | string;
 
 export interface AnalysisRef {
     readonly templates: readonly AnalysisTemplateName[];
@@ -187,43 +185,4 @@ export function rolloutStrategy(service: string, strategy: DeliveryStrategy): Ro
     return "canary" in strategy
         ? { canary: canarySpec(service, strategy.canary) }
         : { blueGreen: blueGreenSpec(service, strategy.blueGreen) };
-}
-
-const GO_DURATION_UNITS: Readonly<Record<string, number>> = {
-    ns: 1e-9, us: 1e-6, "\u00b5s": 1e-6, "\u03bcs": 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600,
-};
-const GO_DURATION = /^(?:(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|\u00b5s|\u03bcs|ms|s|m|h))+$/;
-const GO_DURATION_PART = /(\d+(?:\.\d*)?|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)/g;
-
-/**
- * Seconds of a Go duration (`time.ParseDuration`: `30s`, `1m30s`, `1.5h`), which analysis intervals
- * and delays take; undefined for anything else, including a bare number and negative durations.
- */
-export function goDurationSeconds(text: string): number | undefined {
-    if (text === "0") {
-        return 0;
-    }
-    if (!GO_DURATION.test(text)) {
-        return undefined;
-    }
-    let seconds = 0;
-    for (const [, amount, unit] of text.matchAll(GO_DURATION_PART)) {
-        seconds += Number(amount) * (GO_DURATION_UNITS[unit ?? ""] ?? NaN);
-    }
-    return Number.isFinite(seconds) ? seconds : undefined;
-}
-
-/** The controller keeps pause durations in an int32 of seconds. */
-const MAX_INT32 = 2 ** 31 - 1;
-
-/**
- * Seconds of a pause duration as the controller reads it (RolloutPause.DurationSeconds): a number of
- * seconds, digits (`"90"`), or a Go duration (`2m`). Undefined when the controller would reject it.
- */
-export function pauseDurationSeconds(value: PauseDuration): number | undefined {
-    if (typeof value === "number") {
-        return Number.isInteger(value) && value >= 0 && value <= MAX_INT32 ? value : undefined;
-    }
-    const seconds = /^\d+$/.test(value) ? Number(value) : goDurationSeconds(value);
-    return seconds !== undefined && seconds <= MAX_INT32 ? seconds : undefined;
 }

@@ -1,4 +1,4 @@
-import { ConfigError, StackConfig } from "../config";
+import { StackConfig } from "../config";
 import { deployEnvironmentStack } from "./environment";
 import { deployPlatformStack } from "./platform";
 import { deployPrStack } from "./pr";
@@ -11,13 +11,6 @@ import { deployPrStack } from "./pr";
 export function deployStack(config: StackConfig, stackName: string): object {
     if (config.pr !== undefined) {
         return deployPrStack(config, config.pr, stackName);
-    }
-    if (config.environment === undefined && config.platform === undefined) {
-        throw new ConfigError([{
-            key: "rollout-stacks:pr",
-            message: "the stack deploys nothing; set pr (a PR stack), or environment and/or platform (a long-lived stack)",
-            given: "nothing",
-        }]);
     }
     const platform = config.platform === undefined ? undefined : deployPlatformStack(config, config.platform);
     const environment = config.environment === undefined

@@ -3,8 +3,8 @@ import { ArgoCd, ArgoCdApplication } from "../components/argoCd";
 import { ArgoRolloutsController, argoRolloutsApplication, argoRolloutsMetrics } from "../components/argoRolloutsController";
 import { CertManager } from "../components/certManager";
 import { Monitoring, MonitoringInstall } from "../components/monitoring";
-import { ConfigError, StackConfig } from "../config";
-import { PlatformConfig, ROLLOUTS_APPLICATION } from "../config/platform";
+import { StackConfig } from "../config";
+import { MonitoringViaHelm, PlatformConfig, ROLLOUTS_APPLICATION } from "../config/platform";
 
 /** What the platform tells its users: per enabled add-on, where it runs and what it made. */
 interface PlatformOutputs {
@@ -29,14 +29,15 @@ export function deployPlatformStack(_config: StackConfig, platform: PlatformConf
     const readiness: pulumi.Resource[] = [];
     const outputs: PlatformOutputs = {};
 
-    const certs = !certManager.enabled ? undefined : new CertManager("cert-manager", {
-        namespace: certManager.namespace,
-        install: certManager.installVia === "helm"
-            ? { chart: certManager.chart, version: certManager.version, values: certManager.values }
-            : undefined,
-        clusterIssuers: certManager.clusterIssuers,
-    });
-    if (certs !== undefined) {
+    let certs: CertManager | undefined;
+    if (certManager.enabled) {
+        certs = new CertManager("cert-manager", {
+            namespace: certManager.namespace,
+            install: certManager.installVia === "helm"
+                ? { chart: certManager.chart, version: certManager.version, values: certManager.values }
+                : undefined,
+            clusterIssuers: certManager.clusterIssuers,
+        });
         readiness.push(...certs.readiness);
         outputs.certManager = { namespace: certManager.namespace, clusterIssuers: Object.keys(certs.clusterIssuers) };
     }
@@ -79,17 +80,9 @@ export function deployPlatformStack(_config: StackConfig, platform: PlatformConf
             clusterResources: app.clusterResources,
         }));
         if (rolloutsViaArgoCd) {
-            const { chart } = argoRollouts;
-            if (!("repo" in chart)) {
-                throw new ConfigError([{
-                    key: "rollout-stacks:platform.argoRollouts.chart.path",
-                    message: "ArgoCD fetches the chart itself and cannot read a path on this machine; give chart.repo, or install the controller with helm",
-                    given: JSON.stringify(chart.path),
-                }]);
-            }
             applications.push(argoRolloutsApplication(ROLLOUTS_APPLICATION, {
-                repo: chart.repo,
-                chartName: chart.name,
+                repo: argoRollouts.chart.repo,
+                chartName: argoRollouts.chart.name,
                 version: argoRollouts.version,
                 namespace: argoRollouts.namespace,
                 dashboard: argoRollouts.dashboard,
@@ -115,14 +108,7 @@ export function deployPlatformStack(_config: StackConfig, platform: PlatformConf
 }
 
 /** kube-prometheus-stack's installation: its webhook certificates come from cert-manager when it is there. */
-function monitoringInstall(monitoring: PlatformConfig["monitoring"], certs: CertManager | undefined): MonitoringInstall {
-    if (monitoring.grafanaAdminPassword === undefined) {
-        throw new ConfigError([{
-            key: "rollout-stacks:platform.monitoring.grafanaAdminPassword",
-            message: "Grafana needs an admin password; set one with: pulumi config set --secret --path platform.monitoring.grafanaAdminPassword '<password>'",
-            given: "nothing",
-        }]);
-    }
+function monitoringInstall(monitoring: MonitoringViaHelm, certs: CertManager | undefined): MonitoringInstall {
     return {
         chart: monitoring.chart,
         version: monitoring.version,

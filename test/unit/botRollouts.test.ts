@@ -1,10 +1,11 @@
 import * as assert from "node:assert/strict";
 import { RolloutOutcomeError } from "../../bot/errors";
 import {
-    ABORT_PATCHES, applyPatches, CanaryStep, followRollout, generationObserved, KubernetesApiError, promotePatches,
+    ABORT_PATCHES, applyPatches, followRollout, generationObserved, KubernetesApiError, promotePatches,
     RETRY_PATCHES, Rollout, RolloutApi, RolloutStatus, rolloutPhase, setWeight, summarizeRollout, waitVerdict,
 } from "../../bot/rollouts";
 import { kubeconfigSource } from "../../bot/kubeconfig";
+import type { CanaryStepSpec } from "../../lib/argoTypes";
 
 /**
  * The patch documents of the kubectl argo rollouts plugin, as its source spells them
@@ -22,12 +23,12 @@ const plugin = {
 };
 
 /** The prod canary of the design: setWeight 20, pause 2m, analysis, setWeight 50, pause 2m, 100. */
-const PROD_STEPS: CanaryStep[] = [
+const PROD_STEPS: CanaryStepSpec[] = [
     { setWeight: 20 }, { pause: { duration: "2m" } }, { analysis: { templates: [{ templateName: "success-rate" }] } },
     { setWeight: 50 }, { pause: { duration: "2m" } }, { setWeight: 100 },
 ];
 
-function canary(status: RolloutStatus, options: { generation?: number; paused?: boolean; steps?: CanaryStep[] } = {}): Rollout {
+function canary(status: RolloutStatus, options: { generation?: number; paused?: boolean; steps?: CanaryStepSpec[] } = {}): Rollout {
     return {
         metadata: { name: "cart-service", namespace: "prod", generation: options.generation ?? 3 },
         spec: {

@@ -98,7 +98,7 @@ describe("config", () => {
         for (const domain of ["not a domain", "Shop.Pilab.HU", "localhost", "shop..hu", "-shop.hu"]) {
             it(`rejects the domain ${JSON.stringify(domain)}`, () => assertRejected({ pr, domain }, "rollout-stacks:domain", /DNS name/));
         }
-        for (const cpu of ["lots", "1.5 Gi", "-1", "0"]) {
+        for (const cpu of ["lots", "1.5 Gi", "-1", "0", "0e3"]) {
             it(`rejects the quantity ${JSON.stringify(cpu)}`, () => assertRejected({
                 pr, services: [{ name: "cart-service", image: "acme/cart", port: 8080, resources: { requests: { cpu, memory: "64Mi" } } }],
             }, "rollout-stacks:services[0].resources.requests.cpu", /Kubernetes quantity/));
@@ -125,6 +125,29 @@ describe("config", () => {
         assert.doesNotThrow(() => loadConfig(source({ ...dev, platform })));
         assertRejected({ ...dev, platform, environment: { ...dev.environment, clusterIssuer: "letsencrypt" } },
             "rollout-stacks:environment.clusterIssuer", /creates the ClusterIssuers selfsigned, not letsencrypt/);
+    });
+
+    describe("a stack that deploys nothing", () => {
+        it("is rejected at rollout-stacks:pr, naming what to set", () => assertRejected({},
+            "rollout-stacks:pr", /the stack deploys nothing; set pr \(a PR stack\), or environment and\/or platform/, /given: nothing/));
+        it("is listed with the config's other problems", () => {
+            const message = problemsOf({ imageTag: "a b" });
+            assert.match(message, /2 problems/);
+            assert.match(message, /rollout-stacks:imageTag:/);
+            assert.match(message, /rollout-stacks:pr: the stack deploys nothing/);
+        });
+        for (const [what, config] of [["an environment", { environment: { name: "dev", strategy: { blueGreen: {} } }, imageTag: "v1" }],
+            ["a platform", { platform: { monitoring: { installVia: "external" } } }], ["a PR", { pr }]] as const) {
+            it(`is not said of a stack with ${what}`, () => assert.doesNotThrow(() => loadConfig(source(config))));
+        }
+    });
+
+    it("reports structured config that is not JSON once, not also as missing", () => {
+        for (const key of ["pr", "services"]) {
+            const message = problemsOf({ pr, [key]: "{number: 1" });
+            assert.match(message, /\(1 problem\)/, message);
+            assert.match(message, new RegExp(`rollout-stacks:${key}: expected structured config`));
+        }
     });
 
     it("lists every problem at once", () => {

@@ -1,7 +1,6 @@
 import * as assert from "node:assert/strict";
 import * as fc from "fast-check";
-import { canonicalQuantity } from "../../lib/canonicalQuantity";
-import { parseQuantity } from "../../lib/quantity";
+import { canonicalQuantity, parseQuantity } from "../../lib/quantity";
 
 describe("canonical quantities in Rollout templates", () => {
     it("spells quantities as apimachinery's Quantity.String() does", () => {
@@ -11,6 +10,7 @@ describe("canonical quantities in Rollout templates", () => {
             ["64Mi", "64Mi"], ["0.5Gi", "512Mi"], ["2048Mi", "2Gi"], ["1024Ki", "1Mi"], ["1000Mi", "1000Mi"],
             ["1.5Ki", "1536"], ["0.5Ki", "512"],
             ["1e3", "1e3"], ["1.5e3", "1500"], ["1E6", "1e6"], ["12e-3", "12e-3"],
+            ["1E", "1E"], ["1000P", "1E"], ["2Ei", "2Ei"],
         ];
         for (const [given, canonical] of cases) {
             assert.equal(canonicalQuantity(given), canonical, given);

@@ -2,7 +2,7 @@ import * as assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import { StackConfig } from "../../config";
 import { assertConfigRejected, configProblems, loadFrom } from "../support/configAssertions";
-import { PLATFORM_CHART_DEFAULTS } from "../../config/platform";
+import { InstallViaHelm, PLATFORM_CHART_DEFAULTS } from "../../config/platform";
 import { stackFileConfig } from "../support/projectConfig";
 
 const PASSWORD = "correct-horse-battery-staple";
@@ -24,6 +24,21 @@ function assertRejected(platformConfig: unknown, key: string, ...expected: RegEx
     assertConfigRejected({ imageTag: "v1", platform: platformConfig }, `rollout-stacks:${key}`, ...expected);
 }
 
+type On<C> = Extract<C, { readonly enabled: true }>;
+
+/** The add-on's config once it is on; fails the test when it is off. */
+function on<C extends { readonly enabled: boolean }>(config: C | undefined): On<C> {
+    assert.ok(config?.enabled, "expected the add-on on");
+    return config as On<C>;
+}
+
+/** The add-on's config when it is on and Pulumi installs it with Helm; fails the test otherwise. */
+function helm<C extends { readonly enabled: boolean }>(config: C | undefined): Extract<On<C>, { readonly installVia: "helm" }> {
+    const enabled = on(config) as { readonly installVia?: string };
+    assert.equal(enabled.installVia, "helm");
+    return enabled as Extract<On<C>, { readonly installVia: "helm" }>;
+}
+
 const app = { name: "shop", repoURL: "https://github.com/acme/deploy.git", path: "apps/shop", namespace: "shop" };
 
 describe("platform config", () => {
@@ -32,18 +47,19 @@ describe("platform config", () => {
         assert.ok(parsed);
         for (const addOn of ["argoRollouts", "argoCd", "monitoring", "certManager"] as const) {
             const defaults = PLATFORM_CHART_DEFAULTS[addOn];
-            assert.equal(parsed[addOn].enabled, true);
-            assert.equal(parsed[addOn].installVia, "helm");
-            assert.equal(parsed[addOn].namespace, defaults.namespace);
-            assert.equal(parsed[addOn].version, defaults.version);
-            assert.deepEqual(parsed[addOn].chart, { repo: defaults.repo, name: defaults.name });
+            const config: InstallViaHelm & { readonly enabled: true; readonly namespace: string } = helm(parsed[addOn]);
+            assert.equal(config.enabled, true);
+            assert.equal(config.installVia, "helm");
+            assert.equal(config.namespace, defaults.namespace);
+            assert.equal(config.version, defaults.version);
+            assert.deepEqual(config.chart, { repo: defaults.repo, name: defaults.name });
         }
-        assert.equal(parsed.argoRollouts.dashboard, false);
-        assert.deepEqual(parsed.certManager.clusterIssuers, [{ name: "selfsigned", selfSigned: true }]);
+        assert.equal(on(parsed.argoRollouts).dashboard, false);
+        assert.deepEqual(on(parsed.certManager).clusterIssuers, [{ name: "selfsigned", selfSigned: true }]);
     });
 
     it("makes the Grafana admin password a Pulumi secret", async () => {
-        const password = load(platform()).platform?.monitoring.grafanaAdminPassword;
+        const password = helm(load(platform()).platform?.monitoring).grafanaAdminPassword;
         assert.ok(pulumi.Output.isInstance(password));
         assert.equal(await pulumi.isSecret(pulumi.output(password)), true);
     });
@@ -55,17 +71,19 @@ describe("platform config", () => {
             [false, false, false, false]);
         const external = { installVia: "external" };
         const crOnly = load({ argoRollouts: external, argoCd: { ...external, applications: [app] }, monitoring: external, certManager: external }).platform;
-        assert.equal(crOnly?.monitoring.grafanaAdminPassword, undefined, "an external Grafana needs no password from this stack");
+        const monitoring = on(crOnly?.monitoring);
+        assert.equal(monitoring.installVia, "external");
+        assert.equal("grafanaAdminPassword" in monitoring, false, "an external Grafana needs no password from this stack");
     });
 
     it("takes a local chart path instead of a repository", () => {
         const parsed = load(platform({ argoRollouts: { chart: { path: "./charts/argo-rollouts" } } })).platform;
-        assert.deepEqual(parsed?.argoRollouts.chart, { path: "./charts/argo-rollouts" });
+        assert.deepEqual(helm(parsed?.argoRollouts).chart, { path: "./charts/argo-rollouts" });
     });
 
     it("keeps the default chart name when only the repository changes", () => {
         const parsed = load(platform({ monitoring: { chart: { repo: "oci://registry.example.com/charts" } } })).platform;
-        assert.deepEqual(parsed?.monitoring.chart, { repo: "oci://registry.example.com/charts", name: "kube-prometheus-stack" });
+        assert.deepEqual(helm(parsed?.monitoring).chart, { repo: "oci://registry.example.com/charts", name: "kube-prometheus-stack" });
     });
 
     describe("rejects", () => {
@@ -89,6 +107,13 @@ describe("platform config", () => {
         it("is required when monitoring installs Grafana, with the command that sets it", () => assertRejected({},
             "platform.monitoring.grafanaAdminPassword",
             /pulumi config set --secret --path platform\.monitoring\.grafanaAdminPassword/, /given: nothing/));
+        it("is asked for together with the platform's other problems", () => {
+            const message = problemsOf({ monitoring: { version: "latest" }, argoRollouts: { installVia: "argocd", chart: { path: "./charts/argo-rollouts" } } });
+            assert.match(message, /\(3 problems\)/);
+            for (const key of ["monitoring.version", "monitoring.grafanaAdminPassword", "argoRollouts.chart.path"]) {
+                assert.match(message, new RegExp(`rollout-stacks:platform\\.${key.replace(/\./g, "\\.")}:`));
+            }
+        });
         it("is never quoted back when it is rejected", () => {
             const message = problemsOf({ monitoring: { grafanaAdminPassword: "hunter2" } });
             assert.match(message, /rollout-stacks:platform\.monitoring\.grafanaAdminPassword: expected at least 12 characters \(given: "\[secret\]"\)/);
@@ -137,7 +162,7 @@ describe("platform config", () => {
                 project: { sourceRepos: ["https://github.com/acme/*"], destinations: [{ namespace: "sh*" }] },
                 applications: [app],
             } })).platform;
-            assert.deepEqual(parsed?.argoCd.applications.map((a) => [a.name, a.targetRevision, a.server]),
+            assert.deepEqual(on(parsed?.argoCd).applications.map((a) => [a.name, a.targetRevision, a.server]),
                 [["shop", "HEAD", "https://kubernetes.default.svc"]]);
         });
     });

@@ -1,9 +1,8 @@
 import * as assert from "node:assert/strict";
 import { Rollout } from "@kubernetes-models/argo-rollouts/argoproj.io/v1alpha1/Rollout";
-import * as fc from "fast-check";
 import { RolloutStrategySpec } from "../../lib/argoTypes";
 import {
-    CanaryStrategy, DeliveryStrategy, goDurationSeconds, ingressBackend, pauseDurationSeconds, rolloutServiceNames, rolloutStrategy,
+    CanaryStrategy, DeliveryStrategy, ingressBackend, rolloutServiceNames, rolloutStrategy,
 } from "../../lib/rolloutStrategy";
 import { PROD_CANARY_STEPS } from "../support/prodCanary";
 
@@ -123,36 +122,5 @@ describe("rollout strategy", () => {
         for (const strategy of strategies) {
             rolloutOf(rolloutStrategy("cart-service", strategy)).validate();
         }
-    });
-});
-
-describe("Argo durations", () => {
-    it("reads pause durations as the controller does: seconds, digits or a Go duration", () => {
-        for (const [value, seconds] of [[45, 45], ["90", 90], ["30s", 30], ["2m", 120], ["1h", 3600], ["1h30m", 5400], ["1.5h", 5400], ["500ms", 0.5]] as const) {
-            assert.equal(pauseDurationSeconds(value), seconds, String(value));
-        }
-    });
-
-    it("rejects what the controller would refuse", () => {
-        for (const value of ["2 minutes", "1.5", "-5s", "5 s", "", "1d", "2M", -1, 1.5, 2 ** 31, `${2 ** 31}`]) {
-            assert.equal(pauseDurationSeconds(value), undefined, JSON.stringify(value));
-        }
-    });
-
-    it("reads any whole number of seconds in each spelling alike", () => {
-        fc.assert(fc.property(fc.integer({ min: 0, max: 2 ** 31 - 1 }), (n) => {
-            const h = Math.floor(n / 3600);
-            const m = Math.floor((n % 3600) / 60);
-            const s = n % 60;
-            return [n, `${n}`, `${n}s`, `${h}h${m}m${s}s`].every((spelling) => pauseDurationSeconds(spelling) === n);
-        }));
-    });
-
-    it("takes only Go durations for analysis intervals, not bare numbers", () => {
-        assert.equal(goDurationSeconds("30s"), 30);
-        assert.equal(goDurationSeconds("1m30s"), 90);
-        assert.equal(goDurationSeconds("0"), 0);
-        assert.equal(goDurationSeconds("60"), undefined);
-        assert.equal(goDurationSeconds("1 m"), undefined);
     });
 });
