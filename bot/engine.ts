@@ -1,8 +1,8 @@
 import * as path from "node:path";
-import { CommandError, ConcurrentUpdateError, ConfigMap, EngineEvent, PreviewResult, Stack, UpResult } from "@pulumi/pulumi/automation";
+import { ConcurrentUpdateError, ConfigMap, EngineEvent, PreviewResult, Stack, UpResult } from "@pulumi/pulumi/automation";
 import { CheckoutLockedError, withCheckoutLock } from "./checkoutLock";
 import { formatDuration } from "./duration";
-import { BotError, commandOutput, EXIT, extractConfigError } from "./errors";
+import { BotError, configErrorOf, engineFailure, EXIT } from "./errors";
 import { describeEngineEvent, Output } from "./output";
 import { ConfigUpdate, isEmptyUpdate, revertUpdate } from "./stackConfig";
 import { writeConfig } from "./workspace";
@@ -46,30 +46,37 @@ export async function withLockWait<T>(operation: () => Promise<T>, waitLockMs: n
     }
 }
 
-/** Streams engine events to stderr as they happen. */
-function progressCallbacks(ctx: EngineContext, extra?: (event: EngineEvent) => void): { onEvent: (event: EngineEvent) => void; color: "never" } {
-    return {
-        color: "never",
-        onEvent: (event) => {
-            extra?.(event);
-            const line = describeEngineEvent(event);
-            if (line !== undefined) {
-                ctx.out.progress(line);
-            }
-        },
-    };
+type EngineCallbacks = { onEvent: (event: EngineEvent) => void; color: "never" };
+
+/**
+ * Runs one engine operation with its events streamed to stderr as they happen (and to `extra`),
+ * and keeps its diagnostics: a failure is rethrown as an EngineFailure carrying them (see
+ * {@link engineFailure}), so it is classified from the engine's diagnostics rather than the CLI's text.
+ */
+async function runEngine<T>(ctx: EngineContext, operation: (callbacks: EngineCallbacks) => Promise<T>, extra?: (event: EngineEvent) => void): Promise<T> {
+    const diagnostics: EngineEvent[] = [];
+    try {
+        return await operation({
+            color: "never",
+            onEvent: (event) => {
+                if (event.diagnosticEvent !== undefined) {
+                    diagnostics.push(event);
+                }
+                extra?.(event);
+                const line = describeEngineEvent(event);
+                if (line !== undefined) {
+                    ctx.out.progress(line);
+                }
+            },
+        });
+    } catch (error) {
+        throw engineFailure(error, diagnostics);
+    }
 }
 
 /** True when the failed operation provably changed nothing, so the config it was given can be put back. */
 function appliedNothing(error: unknown): boolean {
-    if (error instanceof ConcurrentUpdateError) {
-        return true;
-    }
-    if (error instanceof CommandError) {
-        const { stdout, stderr } = commandOutput(error);
-        return extractConfigError(`${stdout}\n${stderr}`) !== undefined;
-    }
-    return false;
+    return error instanceof ConcurrentUpdateError || configErrorOf(error) !== undefined;
 }
 
 /**
@@ -131,7 +138,7 @@ function withConfigChange<T>(
 export async function updateStack(stack: Stack, change: ConfigChange, options: UpdateOptions, ctx: EngineContext): Promise<UpResult> {
     return withConfigChange(stack, change, options.waitLockMs, ctx, async (before, update) => {
         try {
-            return await stack.up({ ...progressCallbacks(ctx), message: options.message, ...policyPackOption(options.policyPacks) });
+            return await runEngine(ctx, (callbacks) => stack.up({ ...callbacks, message: options.message, ...policyPackOption(options.policyPacks) }));
         } catch (error) {
             if (appliedNothing(error) && await restoreConfig(stack, before, update, ctx)) {
                 ctx.out.progress(`  nothing was applied; ${stack.name}'s config is back as it was`);
@@ -151,7 +158,7 @@ export async function previewStack(
 ): Promise<PreviewResult> {
     return withConfigChange(stack, change, options.waitLockMs, ctx, async (before, update) => {
         try {
-            return await stack.preview({ ...progressCallbacks(ctx, onEvent), ...policyPackOption(options.policyPacks) });
+            return await runEngine(ctx, (callbacks) => stack.preview({ ...callbacks, ...policyPackOption(options.policyPacks) }), onEvent);
         } finally {
             await restoreConfig(stack, before, update, ctx);
         }
@@ -163,5 +170,5 @@ export async function previewStack(
  * every resource is gone: a failed destroy keeps the stack and its state, so a retry picks up there.
  */
 export async function destroyAndRemove(stack: Stack, options: { readonly waitLockMs?: number; readonly message: string }, ctx: EngineContext): Promise<void> {
-    await withLockWait(() => stack.destroy({ ...progressCallbacks(ctx), message: options.message, remove: true }), options.waitLockMs, ctx);
+    await withLockWait(() => runEngine(ctx, (callbacks) => stack.destroy({ ...callbacks, message: options.message, remove: true })), options.waitLockMs, ctx);
 }

@@ -1,4 +1,7 @@
-import { CommandError, ConcurrentUpdateError, StackAlreadyExistsError, StackNotFoundError } from "@pulumi/pulumi/automation";
+import {
+    CommandError, ConcurrentUpdateError, DiagnosticEvent, EngineEvent, StackAlreadyExistsError, StackNotFoundError,
+} from "@pulumi/pulumi/automation";
+import { urnName } from "./output";
 
 /**
  * Exit codes: a contract with CI and chat ops, documented in docs/release-bot.md. Each failure
@@ -43,6 +46,35 @@ export class RolloutOutcomeError extends BotError {
         super(message, EXIT.rollout);
         this.name = "RolloutOutcomeError";
     }
+}
+
+/**
+ * A preview, update or destroy the engine failed, with the error diagnostics it emitted on the way:
+ * the failure is classified from these rather than from the CLI's text. `cause` is the Automation
+ * API's CommandError, unchanged.
+ */
+export class EngineFailure extends Error {
+    /** The engine's non-ephemeral diagnostics of severity `error`, in the order they came. */
+    readonly diagnostics: readonly DiagnosticEvent[];
+
+    constructor(override readonly cause: CommandError, events: readonly EngineEvent[]) {
+        super(cause.message, { cause });
+        this.name = "EngineFailure";
+        this.diagnostics = events.flatMap((event) => {
+            const diagnostic = event.diagnosticEvent;
+            return diagnostic !== undefined && diagnostic.severity === "error" && diagnostic.ephemeral !== true ? [diagnostic] : [];
+        });
+    }
+}
+
+/**
+ * The error an engine operation throws: a CommandError becomes an {@link EngineFailure} with the
+ * operation's events. Lock, missing-stack and existing-stack errors keep their own types, which
+ * already classify them, and anything else passes through as it is.
+ */
+export function engineFailure(error: unknown, events: readonly EngineEvent[]): unknown {
+    const typed = error instanceof ConcurrentUpdateError || error instanceof StackNotFoundError || error instanceof StackAlreadyExistsError;
+    return error instanceof CommandError && !typed ? new EngineFailure(error, events) : error;
 }
 
 /** What the user sees for a failure, and the exit code. */
@@ -141,23 +173,55 @@ export function reportFailure(error: unknown): FailureReport {
     if (error instanceof StackAlreadyExistsError) {
         return { exitCode: EXIT.failed, message: `error: ${errorLine(error, /already exists/) ?? "the stack already exists"}` };
     }
-    if (error instanceof CommandError) {
-        const text = cliText(error);
-        if (/spawn \S*pulumi ENOENT/.test(text)) {
-            return {
-                exitCode: EXIT.failed,
-                message: "error: the Pulumi CLI was not found on PATH. Install it, or build the project's toolchain and source it:\n" +
-                    "  npm run toolchain && . ~/.cache/rollout-stacks/toolchain/env.sh",
-            };
-        }
-        const configError = extractConfigError(text);
-        if (configError !== undefined) {
-            return { exitCode: EXIT.config, message: `error: the program refused the stack's config.\n${configError}` };
-        }
-        return { exitCode: EXIT.failed, message: `error: the Pulumi engine failed:\n${engineFailureText(error)}` };
+    if (error instanceof EngineFailure || error instanceof CommandError) {
+        return reportEngineFailure(error instanceof EngineFailure ? error : new EngineFailure(error, []));
     }
     const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
     return { exitCode: EXIT.failed, message: `error: ${text}` };
+}
+
+/**
+ * The program's config error block of a failed engine run: from the engine's error diagnostics
+ * (the program's ConfigError arrives as one, its message the whole block), or, only when there are
+ * none (the CLI failed before the engine said anything), from the CLI's text.
+ */
+export function configErrorOf(error: unknown): string | undefined {
+    if (error instanceof EngineFailure && error.diagnostics.length > 0) {
+        return configErrorIn(error.diagnostics);
+    }
+    const cause = error instanceof EngineFailure ? error.cause : error;
+    return cause instanceof CommandError ? extractConfigError(cliText(cause)) : undefined;
+}
+
+function configErrorIn(diagnostics: readonly DiagnosticEvent[]): string | undefined {
+    return diagnostics.map((diagnostic) => extractConfigError(diagnostic.message)).find((block) => block !== undefined);
+}
+
+/** Diagnostics first; the CLI's text only when the engine emitted none. */
+function reportEngineFailure(failure: EngineFailure): FailureReport {
+    const { cause, diagnostics } = failure;
+    if (diagnostics.length === 0 && /spawn \S*pulumi ENOENT/.test(cliText(cause))) {
+        return {
+            exitCode: EXIT.failed,
+            message: "error: the Pulumi CLI was not found on PATH. Install it, or build the project's toolchain and source it:\n" +
+                "  npm run toolchain && . ~/.cache/rollout-stacks/toolchain/env.sh",
+        };
+    }
+    const configError = configErrorOf(failure);
+    if (configError !== undefined) {
+        return { exitCode: EXIT.config, message: `error: the program refused the stack's config.\n${configError}` };
+    }
+    const details = diagnostics.length > 0 ? diagnosticsText(diagnostics) : engineFailureText(cause);
+    return { exitCode: EXIT.failed, message: `error: the Pulumi engine failed:\n${details}` };
+}
+
+/** One line (or block) per error diagnostic, led by the resource it is about when it has one. */
+function diagnosticsText(diagnostics: readonly DiagnosticEvent[]): string {
+    const lines = diagnostics.map(({ urn, message }) => {
+        const text = message.replace(ANSI, "").trim();
+        return urn === undefined || urn === "" ? text : `${urnName(urn)}: ${text}`;
+    });
+    return [...new Set(lines)].join("\n");
 }
 
 /** The CLI's line that says what went wrong, without its `error:` prefix. */

@@ -1,7 +1,10 @@
 import * as assert from "node:assert/strict";
-import { CommandError, ConcurrentUpdateError, StackNotFoundError } from "@pulumi/pulumi/automation";
-import { EngineContext, lockRetryDelay, withLockWait } from "../../bot/engine";
-import { BotError, EXIT, extractConfigError, reportFailure, RolloutOutcomeError, UsageError } from "../../bot/errors";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { CommandError, ConcurrentUpdateError, ConfigMap, DiagnosticEvent, EngineEvent, Stack, StackNotFoundError, UpOptions } from "@pulumi/pulumi/automation";
+import { EngineContext, lockRetryDelay, updateStack, withLockWait } from "../../bot/engine";
+import { BotError, EngineFailure, EXIT, extractConfigError, reportFailure, RolloutOutcomeError, UsageError } from "../../bot/errors";
 import { Output } from "../../bot/output";
 
 /** A CommandError around a CommandResult with this stdout and stderr, printed as the Automation API prints it. */
@@ -39,6 +42,27 @@ const CONFIG_ERROR_STDOUT = [
     "",
     "Duration: 2s",
 ].join("\n");
+
+const CONFIG_BLOCK = [
+    "Invalid configuration (2 problems); nothing was changed:",
+    "  - rollout-stacks:pr.services[0]: no service named nope in services; known: product-service, cart-service (given: \"nope\")",
+    "  - rollout-stacks:imageTag: a floating tag like 'latest' cannot be rolled out or undone; pin a version or a digest (given: \"latest\")",
+].join("\n");
+
+const STACK_URN = "urn:pulumi:pr-5::rollout-stacks::pulumi:pulumi:Stack::rollout-stacks-pr-5";
+const DEPLOYMENT_URN = "urn:pulumi:pr-5::rollout-stacks::rollout-stacks:pr:PrEnvironment$kubernetes:apps/v1:Deployment::cart-service";
+
+/**
+ * A diagnostic as the engine streams it (`pulumi up --event-log`, as the Automation API parses it).
+ * The program's ConfigError comes as one of severity error, prefix `error: `, no urn, and the
+ * program's whole message with a trailing newline (seen from the Pulumi CLI 3.259).
+ */
+function diagnostic(message: string, extra: Partial<DiagnosticEvent> = {}): EngineEvent {
+    return { sequence: 1, timestamp: 1_736_951_400, diagnosticEvent: { prefix: "error: ", message: `${message}\n`, color: "never", severity: "error", ...extra } };
+}
+
+/** CONFIG_ERROR_STDOUT after a change of the CLI's format that leaves the program's message out of its text. */
+const REFORMATTED_STDOUT = CONFIG_ERROR_STDOUT.split("\n").filter((line) => !/Invalid configuration|^\s+- /.test(line)).join("\n");
 
 const LOCKED_STDERR = [
     "error: the stack is currently locked by 1 lock(s). Either wait for the other process(es) to end or delete the lock file with `pulumi cancel`.",
@@ -125,6 +149,110 @@ describe("bot errors", () => {
         it("uses distinct codes for distinct failures", () => {
             const codes = Object.values(EXIT);
             assert.equal(new Set(codes).size, codes.length);
+        });
+    });
+
+    describe("classifying from engine events", () => {
+        const failed = (events: readonly EngineEvent[], cliStdout = CONFIG_ERROR_STDOUT) =>
+            new EngineFailure(commandError(CommandError, cliStdout, "error: update failed"), events);
+
+        it("maps the program's config diagnostic to 3 and shows its block", () => {
+            const report = reportFailure(failed([diagnostic("connection refused", { urn: DEPLOYMENT_URN }), diagnostic(CONFIG_BLOCK)], ""));
+            assert.equal(report.exitCode, 3);
+            assert.equal(report.message, `error: the program refused the stack's config.\n${CONFIG_BLOCK}`);
+        });
+
+        it("maps other error diagnostics to 1 with their messages, not the CLI's text", () => {
+            const report = reportFailure(failed([
+                diagnostic("the server could not find the requested resource", { urn: DEPLOYMENT_URN }),
+                diagnostic("Running program failed with an unhandled exception:\nTypeError: boom", { urn: STACK_URN }),
+            ]));
+            assert.equal(report.exitCode, 1);
+            assert.equal(report.message, [
+                "error: the Pulumi engine failed:",
+                "cart-service: the server could not find the requested resource",
+                "rollout-stacks-pr-5: Running program failed with an unhandled exception:\nTypeError: boom",
+            ].join("\n"));
+        });
+
+        it("ignores ephemeral, info and warning diagnostics", () => {
+            const noise = [
+                diagnostic(CONFIG_BLOCK, { ephemeral: true }),
+                diagnostic(CONFIG_BLOCK, { severity: "info" }),
+                diagnostic(CONFIG_BLOCK, { severity: "info#err" }),
+                diagnostic(CONFIG_BLOCK, { severity: "warning" }),
+            ];
+            assert.deepEqual(failed(noise).diagnostics, []);
+            const report = reportFailure(failed([...noise, diagnostic("connection refused", { urn: DEPLOYMENT_URN })]));
+            assert.equal(report.exitCode, 1);
+            assert.equal(report.message, "error: the Pulumi engine failed:\ncart-service: connection refused");
+        });
+
+        it("falls back to the CLI's text when the engine emitted no diagnostics", () => {
+            const report = reportFailure(failed([{ sequence: 0, timestamp: 0, cancelEvent: {} }]));
+            assert.equal(report.exitCode, 3);
+            assert.equal(report.message, `error: the program refused the stack's config.\n${CONFIG_BLOCK}`);
+        });
+
+        it("still finds the config error when the CLI's text changes format", () => {
+            assert.equal(reportFailure(commandError(CommandError, REFORMATTED_STDOUT, "error: update failed")).exitCode, 1,
+                "the text fallback alone cannot read this output");
+            const report = reportFailure(failed([diagnostic(CONFIG_BLOCK)], REFORMATTED_STDOUT));
+            assert.equal(report.exitCode, 3);
+            assert.equal(report.message, `error: the program refused the stack's config.\n${CONFIG_BLOCK}`);
+        });
+
+        it("keeps the engine's own error as the cause", () => {
+            const cause = commandError(CommandError, "", "error: update failed");
+            const failure = new EngineFailure(cause, []);
+            assert.equal(failure.cause, cause);
+            assert.equal(failure.message, cause.message);
+        });
+    });
+
+    describe("an update the engine refused", () => {
+        let workDir: string;
+        beforeEach(() => {
+            workDir = fs.mkdtempSync(path.join(os.tmpdir(), "rollout-bot-engine-"));
+        });
+        afterEach(() => fs.rmSync(workDir, { recursive: true, force: true }));
+
+        /** A stack whose `up` streams `events` and then fails as the CLI does, with `cliStdout` as its text. */
+        function refusingStack(events: readonly EngineEvent[], cliStdout: string): Stack & { config: ConfigMap } {
+            const stack = {
+                name: "pr-5",
+                workspace: { workDir },
+                config: { "rollout-stacks:imageTag": { value: "v1", secret: false } } as ConfigMap,
+                getAllConfig: async () => ({ ...stack.config }),
+                setAllConfigJson: async (json: string) => {
+                    Object.assign(stack.config, JSON.parse(json) as ConfigMap);
+                },
+                removeAllConfig: async (keys: string[]) => keys.forEach((key) => delete stack.config[key]),
+                up: async (options: UpOptions) => {
+                    events.forEach((event) => options.onEvent?.(event));
+                    throw commandError(CommandError, cliStdout, "error: update failed");
+                },
+            };
+            return stack as unknown as Stack & { config: ConfigMap };
+        }
+        const setLatest = () => ({ set: { "rollout-stacks:imageTag": { value: "latest", secret: false } }, remove: [] });
+        const ctx = (): EngineContext => ({ out: new Output(sink(), sink(), false), now: () => 0, sleep: async () => undefined });
+
+        it("puts the config back and reports 3 when the engine's diagnostics carry the config error", async () => {
+            const stack = refusingStack([diagnostic(CONFIG_BLOCK)], REFORMATTED_STDOUT);
+            await assert.rejects(updateStack(stack, setLatest, { message: "test" }, ctx()), (error: unknown) => {
+                assert.ok(error instanceof EngineFailure);
+                assert.ok(error.cause instanceof CommandError);
+                assert.equal(reportFailure(error).exitCode, 3);
+                return true;
+            });
+            assert.equal(stack.config["rollout-stacks:imageTag"]?.value, "v1");
+        });
+
+        it("leaves the config as written when the engine failed otherwise, even if the CLI's text mentions a config error", async () => {
+            const stack = refusingStack([diagnostic("connection refused", { urn: DEPLOYMENT_URN })], CONFIG_ERROR_STDOUT);
+            await assert.rejects(updateStack(stack, setLatest, { message: "test" }, ctx()), (error: unknown) => reportFailure(error).exitCode === 1);
+            assert.equal(stack.config["rollout-stacks:imageTag"]?.value, "latest");
         });
     });
 
