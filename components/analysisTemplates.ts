@@ -5,9 +5,10 @@ import { goDurationSeconds } from "../lib/duration";
 import { AnalysisTemplateName, POD_TEMPLATE_HASH_ARG, POD_TEMPLATE_HASH_METRIC_LABEL, SERVICE_NAME_ARG } from "../lib/rolloutStrategy";
 
 export interface AnalysisTemplatesArgs {
+    /** Namespace of the templates: the Rollouts' that refer to them. */
     readonly namespace: pulumi.Input<string>;
     /** Prometheus base URL the controller queries, e.g. `http://prometheus-operated.monitoring.svc:9090`. */
-    readonly prometheusAddress: string;
+    readonly prometheusAddress: pulumi.Input<string>;
     /** Lowest share of non-5xx responses that passes, a fraction such as 0.99. */
     readonly successRate: number;
     /** Highest p99 latency in milliseconds that passes. */
@@ -18,7 +19,7 @@ export interface AnalysisTemplatesArgs {
     readonly count: number;
     /** Failed measurements tolerated; one more fails the analysis and aborts the rollout. */
     readonly failureLimit: number;
-    /** Wait before the first measurement. @default none */
+    /** Wait before the first measurement, a Go duration. @default the first measurement is taken at once */
     readonly initialDelay?: string;
     /** Counter of handled requests, labelled with the status code. @default "http_requests_total" */
     readonly requestsMetric?: string;
@@ -43,7 +44,7 @@ function rateWindow(interval: string): string {
  * into NaN too); NaN meets neither condition, so the measurement is Inconclusive and the controller
  * pauses the rollout for a person to promote or abort, rather than passing or failing on no data.
  */
-function metric(args: AnalysisTemplatesArgs, name: AnalysisTemplateName, query: string, success: string, failure: string): AnalysisMetricSpec {
+function metric(args: AnalysisTemplatesArgs, address: string, name: AnalysisTemplateName, query: string, success: string, failure: string): AnalysisMetricSpec {
     return {
         name,
         interval: args.interval,
@@ -52,12 +53,12 @@ function metric(args: AnalysisTemplatesArgs, name: AnalysisTemplateName, query: 
         ...(args.initialDelay === undefined ? {} : { initialDelay: args.initialDelay }),
         successCondition: success,
         failureCondition: failure,
-        provider: { prometheus: { address: args.prometheusAddress, query: `(${query}) or on() vector(NaN)` } },
+        provider: { prometheus: { address, query: `(${query}) or on() vector(NaN)` } },
     };
 }
 
-/** The specs of both templates in a namespace. */
-function analysisTemplateSpecs(args: AnalysisTemplatesArgs, namespace: string): Record<AnalysisTemplateName, AnalysisTemplateSpec> {
+/** The specs of both templates in a namespace, querying the Prometheus at `address`. */
+function analysisTemplateSpecs(args: AnalysisTemplatesArgs, namespace: string, address: string): Record<AnalysisTemplateName, AnalysisTemplateSpec> {
     const selector = podSelector(namespace);
     const window = rateWindow(args.interval);
     const requests = args.requestsMetric ?? "http_requests_total";
@@ -67,14 +68,14 @@ function analysisTemplateSpecs(args: AnalysisTemplatesArgs, namespace: string): 
     return {
         "success-rate": {
             args: templateArgs,
-            metrics: [metric(args, "success-rate",
+            metrics: [metric(args, address, "success-rate",
                 `sum(rate(${requests}{${selector}, ${status}!~"5.."}[${window}])) / sum(rate(${requests}{${selector}}[${window}]))`,
                 `result[0] >= ${args.successRate}`,
                 `result[0] < ${args.successRate}`)],
         },
         "latency-p99": {
             args: templateArgs,
-            metrics: [metric(args, "latency-p99",
+            metrics: [metric(args, address, "latency-p99",
                 `histogram_quantile(0.99, sum by (le) (rate(${latency}_bucket{${selector}}[${window}]))) * 1000`,
                 `result[0] <= ${args.latencyP99Ms}`,
                 `result[0] > ${args.latencyP99Ms}`)],
@@ -102,7 +103,8 @@ export class AnalysisTemplates extends pulumi.ComponentResource {
         if (!Number.isInteger(args.count) || args.count < 1 || !Number.isInteger(args.failureLimit) || args.failureLimit < 0 || args.failureLimit >= args.count) {
             throw new pulumi.ResourceError(`count (${args.count}) must be a whole number above failureLimit (${args.failureLimit}), or the analysis can never fail`, this);
         }
-        const specs = pulumi.output(args.namespace).apply((namespace) => analysisTemplateSpecs(args, namespace));
+        const specs = pulumi.all([args.namespace, args.prometheusAddress])
+            .apply(([namespace, address]) => analysisTemplateSpecs(args, namespace, address));
         const template = (templateName: AnalysisTemplateName) => new k8s.apiextensions.CustomResource(`${name}-${templateName}`, {
             apiVersion: ARGO_API_VERSION,
             kind: "AnalysisTemplate",

@@ -23,9 +23,9 @@ export type ApplicationSource =
         /** The chart's exact version. */
         readonly targetRevision: string;
         readonly chart: string;
-        /** @default the Application's name */
+        /** Helm release name. @default the Application's name */
         readonly releaseName?: string;
-        /** @default the chart's own */
+        /** Helm values. @default the chart's own */
         readonly values?: HelmValues;
     };
 
@@ -34,7 +34,7 @@ export interface ArgoCdApplication {
     readonly name: string;
     readonly source: ApplicationSource;
     readonly destination: {
-        /** @default the cluster ArgoCD runs in */
+        /** API server of the target cluster. @default the cluster ArgoCD runs in */
         readonly server?: string;
         readonly namespace: string;
     };
@@ -49,7 +49,7 @@ export interface ArgoCdApplication {
 export interface AppProjectArgs {
     /** The AppProject's name, a DNS label. */
     readonly name: string;
-    /** @default none */
+    /** Shown in ArgoCD's UI. @default no description */
     readonly description?: string;
     /** Repository patterns the project permits. @default exactly the applications' repositories */
     readonly sourceRepos?: readonly string[];
@@ -71,7 +71,7 @@ export interface ArgoCdArgs {
     /** Install ArgoCD with its chart here. @default not installed: ArgoCD runs already */
     readonly install?: ArgoCdInstall;
     readonly project: AppProjectArgs;
-    /** @default none */
+    /** Applications of the project. @default none: the project alone */
     readonly applications?: readonly ArgoCdApplication[];
     /**
      * Deleting an Application deletes what it deployed (ArgoCD's resources finalizer). Without it the

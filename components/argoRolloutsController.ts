@@ -86,12 +86,15 @@ export function argoRolloutsMetrics(namespace: string): ScrapeTarget {
 export interface ArgoRolloutsApplicationArgs {
     /** Chart repository URL ArgoCD fetches from (ArgoCD cannot read a path on this machine). */
     readonly repo: string;
+    /** The chart's name in that repository. */
     readonly chartName: string;
+    /** Exact chart version. */
     readonly version: string;
+    /** Namespace the controller runs in; ArgoCD creates it. */
     readonly namespace: string;
-    /** @default false */
+    /** Run the Rollouts dashboard behind a ClusterIP Service. @default false (no dashboard) */
     readonly dashboard?: boolean;
-    /** @default none */
+    /** Helm values laid over the component's own. @default none */
     readonly values?: HelmValues;
 }
 

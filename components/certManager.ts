@@ -16,7 +16,7 @@ export type ClusterIssuerArgs =
         readonly acme: {
             /** The ACME account's e-mail; expiry notices go there. */
             readonly email: string;
-            /** @default Let's Encrypt production */
+            /** ACME directory URL. @default Let's Encrypt production */
             readonly server?: string;
             /** The ingress class that serves the challenge. @default "nginx" */
             readonly ingressClassName?: string;

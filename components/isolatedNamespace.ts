@@ -6,10 +6,15 @@ import { ResourceRequirements } from "../lib/service";
 
 /** Hard limits of the namespace's ResourceQuota, as Kubernetes quantities. */
 export interface NamespaceQuota {
+    /** Sum of the pods' CPU requests, e.g. `2`. */
     readonly requestsCpu: string;
+    /** Sum of the pods' memory requests, e.g. `3Gi`. */
     readonly requestsMemory: string;
+    /** Sum of the pods' CPU limits. */
     readonly limitsCpu: string;
+    /** Sum of the pods' memory limits. */
     readonly limitsMemory: string;
+    /** Pods at once, surge pods of a rolling update included. */
     readonly pods: number;
 }
 
@@ -27,7 +32,7 @@ export interface IsolatedNamespaceArgs {
     /** LimitRange defaults for containers that state no resources of their own. @default no LimitRange */
     readonly containerDefaults?: ResourceRequirements;
     /** The ingress controller's namespace, allowed in on `ingressPorts`. @default "ingress-nginx" */
-    readonly ingressNamespace?: string;
+    readonly ingressNamespace?: pulumi.Input<string>;
     /** Container ports the ingress controller may reach. @default none (no allowance) */
     readonly ingressPorts?: readonly number[];
     /** Backing services outside the namespace that pods may reach. @default none */
@@ -40,7 +45,9 @@ export interface IsolatedNamespaceArgs {
 export interface NamespaceAllowance {
     /** Names the NetworkPolicy `allow-<name>`. */
     readonly name: string;
-    readonly namespace: string;
+    /** The namespace let in. */
+    readonly namespace: pulumi.Input<string>;
+    /** Container ports it may reach. */
     readonly ports: readonly number[];
 }
 

@@ -47,7 +47,7 @@ export interface MonitoringInstall {
     readonly values?: HelmValues;
     /** Grafana's admin password. Pass a secret: it is stored in a Kubernetes Secret the chart reads. */
     readonly grafanaAdminPassword: pulumi.Input<string>;
-    /** @default "off" */
+    /** How the operator's admission webhooks get certificates. @default "off" (no admission webhooks) */
     readonly webhookCertificates?: WebhookCertificates;
 }
 

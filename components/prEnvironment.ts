@@ -10,14 +10,16 @@ import { IngressTls, ServiceIngress } from "./serviceIngress";
 
 /** A backing service shared by PR environments: where it is, and its (secret) connection URL. */
 export interface SharedBackend extends BackendEndpoint {
+    /** Connection URL, credentials included; pass a secret. */
     readonly url: pulumi.Input<string>;
 }
 
 /** A service as a PR runs it. */
 export interface PrService {
+    /** The catalogue entry. */
     readonly spec: ServiceSpec;
     /** Full image reference, e.g. `ghcr.io/acme/cart-service:pr-123`. */
-    readonly image: string;
+    readonly image: pulumi.Input<string>;
 }
 
 export interface PrEnvironmentArgs {
@@ -30,7 +32,7 @@ export interface PrEnvironmentArgs {
     /** The services to run, at least one. */
     readonly services: readonly PrService[];
     /** Public host. @default `pr-<n>.<domain>` */
-    readonly host?: string;
+    readonly host?: pulumi.Input<string>;
     /** Restart trigger (RFC3339 UTC) for every Deployment. @default no restart annotation */
     readonly deployedAt?: string;
     /** false scales every Deployment to 0 and holds the restart annotation. @default true */
@@ -38,10 +40,12 @@ export interface PrEnvironmentArgs {
     /** Certificate source of the Ingress. */
     readonly tls: IngressTls;
     /** IngressClass. @default "nginx" */
-    readonly ingressClassName?: string;
+    readonly ingressClassName?: pulumi.Input<string>;
     /** Namespace of the ingress controller, let in by network policy. @default "ingress-nginx" */
-    readonly ingressNamespace?: string;
+    readonly ingressNamespace?: pulumi.Input<string>;
+    /** The namespace's ResourceQuota; required, so that no PR environment is unbounded. */
     readonly quota: NamespaceQuota;
+    /** Requests and limits of containers that state none (a LimitRange); required, for the quota to count them. */
     readonly containerDefaults: ResourceRequirements;
     /** Shared MongoDB, NATS and Redis; their URLs reach pods through a Secret. @default none */
     readonly backends?: Readonly<Partial<Record<BackendKind, SharedBackend>>>;
@@ -51,7 +55,9 @@ export interface PrEnvironmentArgs {
 
 /** What a PR environment tells its users about one service. */
 export interface PrServiceOutput {
-    readonly image: string;
+    /** The image reference it runs. */
+    readonly image: pulumi.Output<string>;
+    /** `http://<service>.<namespace>.svc.cluster.local:<port>`. */
     readonly url: pulumi.Output<string>;
 }
 
@@ -61,10 +67,13 @@ export interface PrServiceOutput {
  */
 export class PrEnvironment extends pulumi.ComponentResource {
     public readonly namespace: pulumi.Output<string>;
-    public readonly url: string;
+    /** `https://<host>`. */
+    public readonly url: pulumi.Output<string>;
+    /** false while the environment is paused at 0 replicas. */
     public readonly active: boolean;
     /** The restart timestamp the Deployments carry after this update; null when none. */
     public readonly lastDeployedAt: pulumi.Output<string | null>;
+    /** Per service name, what it runs and where other services reach it. */
     public readonly services: Readonly<Record<string, PrServiceOutput>>;
 
     constructor(name: string, args: PrEnvironmentArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -128,7 +137,7 @@ export class PrEnvironment extends pulumi.ComponentResource {
         this.url = ingress.url;
 
         this.lastDeployedAt = workloads[0]!.workload.restartedAt;
-        this.services = Object.fromEntries(workloads.map(({ spec, image, workload }) => [spec.name, { image, url: workload.clusterUrl }]));
+        this.services = Object.fromEntries(workloads.map(({ spec, image, workload }) => [spec.name, { image: pulumi.output(image), url: workload.clusterUrl }]));
         this.registerOutputs({
             namespace: this.namespace,
             url: this.url,

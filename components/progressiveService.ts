@@ -28,7 +28,7 @@ const SCRAPE_LABEL = "rollout-stacks.io/scrape";
 export interface ProgressiveServiceArgs extends PodTemplateArgs {
     /** Namespace of the Rollout and everything around it. */
     readonly namespace: pulumi.Input<string>;
-    /** Canary or blue/green, as lib/rolloutStrategy.ts describes it. */
+    /** Canary or blue/green, as lib/rolloutStrategy.ts describes it; decides which Services exist. */
     readonly strategy: DeliveryStrategy;
     /** Replica count. @default the catalogue's `replicas` */
     readonly replicas?: number;
@@ -39,11 +39,11 @@ export interface ProgressiveServiceArgs extends PodTemplateArgs {
     /** Old ReplicaSets kept for `kubectl argo rollouts undo` and the dashboard's history. @default 5 */
     readonly revisionHistoryLimit?: number;
     /** Public host; the service is served under `/<service>`. */
-    readonly host: string;
+    readonly host: pulumi.Input<string>;
     /** Certificate source of the Ingress. */
     readonly tls: IngressTls;
     /** IngressClass. @default "nginx" */
-    readonly ingressClassName?: string;
+    readonly ingressClassName?: pulumi.Input<string>;
     /** Path of the app's Prometheus metrics on its http port. @default "/metrics" */
     readonly metricsPath?: string;
 }
@@ -71,7 +71,7 @@ export class ProgressiveService extends pulumi.ComponentResource {
     public readonly services: Readonly<Record<string, k8s.core.v1.Service>>;
     public readonly serviceMonitor: k8s.apiextensions.CustomResource;
     /** `https://<host>/<service>`. */
-    public readonly url: string;
+    public readonly url: pulumi.Output<string>;
     /** `http://<service>.<namespace>.svc.cluster.local:<port>`: what other services call. */
     public readonly clusterUrl: pulumi.Output<string>;
     /** In-cluster URL of the Service in front of the new revision alone (canary, or blue/green preview). */
@@ -190,7 +190,7 @@ export class ProgressiveService extends pulumi.ComponentResource {
             tls: args.tls,
             ingressClassName: args.ingressClassName,
         }, { parent: this, dependsOn: services });
-        this.url = `${ingress.url}/${spec.name}`;
+        this.url = pulumi.interpolate`${ingress.url}/${spec.name}`;
 
         const clusterUrl = (serviceName: string) =>
             pulumi.output(args.namespace).apply((ns) => `http://${clusterServiceHost(serviceName, ns)}:${spec.port}`);

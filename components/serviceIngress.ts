@@ -3,27 +3,32 @@ import * as pulumi from "@pulumi/pulumi";
 
 /** How an Ingress gets its certificate: issued by a cert-manager ClusterIssuer, or an existing TLS Secret. */
 export type IngressTls =
-    | { readonly clusterIssuer: string }
-    | { readonly secretName: string };
+    | { readonly clusterIssuer: pulumi.Input<string> }
+    | { readonly secretName: pulumi.Input<string> };
 
 /** One path of the host, served by one Service. */
 export interface IngressRoute {
     /** Path prefix, e.g. `/cart-service`. */
     readonly path: string;
-    readonly serviceName: string;
-    readonly servicePort: number;
+    /** Name of the Service in the Ingress's namespace. */
+    readonly serviceName: pulumi.Input<string>;
+    /** Port of that Service. */
+    readonly servicePort: pulumi.Input<number>;
 }
 
 export interface ServiceIngressArgs {
     /** Name of the Ingress object. @default "web" */
     readonly name?: string;
+    /** Namespace of the Ingress and of the Services it routes to. */
     readonly namespace: pulumi.Input<string>;
     /** Public DNS name, e.g. `pr-123.shop.pilab.hu`. */
-    readonly host: string;
+    readonly host: pulumi.Input<string>;
+    /** The paths of the host, at least one. */
     readonly routes: readonly IngressRoute[];
+    /** Certificate source. */
     readonly tls: IngressTls;
     /** IngressClass that serves it. @default "nginx" */
-    readonly ingressClassName?: string;
+    readonly ingressClassName?: pulumi.Input<string>;
 }
 
 /** The TLS Secret cert-manager writes for `host` when no existing one is named. */
@@ -35,12 +40,12 @@ export function tlsSecretNameFor(host: string): string {
 export class ServiceIngress extends pulumi.ComponentResource {
     public readonly ingress: k8s.networking.v1.Ingress;
     /** `https://<host>`. */
-    public readonly url: string;
+    public readonly url: pulumi.Output<string>;
 
     constructor(name: string, args: ServiceIngressArgs, opts?: pulumi.ComponentResourceOptions) {
         super("rollout-stacks:ingress:ServiceIngress", name, {}, opts);
         if (args.routes.length === 0) {
-            throw new pulumi.ResourceError(`routes is empty for host ${args.host}; give at least one path and Service`, this);
+            throw new pulumi.ResourceError("routes is empty; give at least one path and the Service that serves it", this);
         }
         const issued = "clusterIssuer" in args.tls;
         this.ingress = new k8s.networking.v1.Ingress(`${name}-ingress`, {
@@ -57,7 +62,7 @@ export class ServiceIngress extends pulumi.ComponentResource {
             },
             spec: {
                 ingressClassName: args.ingressClassName ?? "nginx",
-                tls: [{ hosts: [args.host], secretName: issued ? tlsSecretNameFor(args.host) : args.tls.secretName }],
+                tls: [{ hosts: [args.host], secretName: issued ? pulumi.output(args.host).apply(tlsSecretNameFor) : args.tls.secretName }],
                 rules: [{
                     host: args.host,
                     http: {
@@ -70,7 +75,7 @@ export class ServiceIngress extends pulumi.ComponentResource {
                 }],
             },
         }, { parent: this });
-        this.url = `https://${args.host}`;
+        this.url = pulumi.interpolate`https://${args.host}`;
         this.registerOutputs({ url: this.url });
     }
 }

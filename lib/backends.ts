@@ -22,9 +22,13 @@ export const BACKEND_URL_ENV: Readonly<Record<BackendKind, string>> = {
 
 /** Where a backend lives, for egress policies. `namespace` is set for in-cluster Service hosts. */
 export interface BackendEndpoint {
+    /** Which backing service it is. */
     readonly kind: BackendKind;
+    /** Host name or address of the URL. */
     readonly host: string;
+    /** TCP port pods may reach it on. */
     readonly port: number;
+    /** Namespace of an in-cluster Service host. @default none: egress to any address on `port` */
     readonly namespace?: string;
 }
 

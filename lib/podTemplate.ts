@@ -11,6 +11,7 @@ type EnvVar = k8s.types.input.core.v1.EnvVar;
 export const NON_ROOT_ID = 65532;
 
 export interface PodTemplateArgs {
+    /** The catalogue entry: name, port, health path, replicas and resources. */
     readonly service: ServiceSpec;
     /** Full image reference, tag or digest included. */
     readonly image: pulumi.Input<string>;
@@ -20,11 +21,11 @@ export interface PodTemplateArgs {
      * own default, `IfNotPresent` for a tag or digest
      */
     readonly imagePullPolicy?: "Always" | "IfNotPresent";
-    /** RFC3339 UTC restart trigger; none when undefined. */
+    /** RFC3339 UTC restart trigger, a new value restarts the pods. @default no restart annotation */
     readonly deployedAt?: string;
-    /** Extra environment for the app container, e.g. per-PR isolation settings. */
+    /** Extra environment for the app container, e.g. per-PR isolation settings. @default none */
     readonly env?: pulumi.Input<EnvVar>[];
-    /** Extra pod labels, e.g. the PR number. */
+    /** Extra labels on the pods and the objects around them, e.g. the PR number. @default none */
     readonly labels?: Readonly<Record<string, string>>;
 }
 

@@ -31,12 +31,13 @@ export type CanaryScale =
 
 export type CanaryStep =
     | { readonly setWeight: number }
+    /** A pause of `duration`. @default until someone promotes the rollout */
     | { readonly pause: { readonly duration?: PauseDuration } }
     | { readonly analysis: AnalysisRef }
     | { readonly setCanaryScale: CanaryScale };
 
 export interface NginxTrafficRouting {
-    /** Extra annotations on the canary Ingress the controller clones, e.g. `canary-by-header`. */
+    /** Extra annotations on the canary Ingress the controller clones, e.g. `canary-by-header`. @default none */
     readonly additionalIngressAnnotations?: Readonly<Record<string, string>>;
 }
 
@@ -44,19 +45,25 @@ export interface CanaryStrategy {
     readonly steps: readonly CanaryStep[];
     readonly maxSurge: IntOrPercent;
     readonly maxUnavailable: IntOrPercent;
+    /** Seconds the old ReplicaSet keeps running after a traffic-routed promotion. @default the controller's own (30) */
     readonly scaleDownDelaySeconds?: number;
+    /** Seconds the canary keeps running after an abort under traffic routing. @default the controller's own (30) */
     readonly abortScaleDownDelaySeconds?: number;
     readonly dynamicStableScale: boolean;
-    /** Without it the split is by replica ratio, as plain Services give. */
+    /** Exact weights through the ingress controller. @default none: the split is by replica ratio, as plain Services give */
     readonly trafficRouting?: { readonly nginx: NginxTrafficRouting };
 }
 
 export interface BlueGreenStrategy {
     readonly autoPromotionEnabled: boolean;
+    /** Promote this long after the pause begins. @default promote as soon as the preview is ready */
     readonly autoPromotionSeconds?: number;
     readonly scaleDownDelaySeconds: number;
+    /** Preview pods before promotion. @default the full replica count */
     readonly previewReplicaCount?: number;
+    /** Analysis of the preview before the switch. @default none */
     readonly prePromotionAnalysis?: AnalysisRef;
+    /** Analysis after the switch; a failure switches back. @default none */
     readonly postPromotionAnalysis?: AnalysisRef;
 }
 

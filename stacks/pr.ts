@@ -7,7 +7,7 @@ import { prStackName } from "../lib/naming";
 /** The stack outputs of a PR stack: what the bot prints and a PR comment links to. */
 export interface PrStackOutputs {
     readonly namespace: pulumi.Output<string>;
-    readonly url: string;
+    readonly url: pulumi.Output<string>;
     readonly active: boolean;
     readonly lastDeployedAt: pulumi.Output<string | null>;
     readonly services: PrEnvironment["services"];

@@ -38,7 +38,7 @@ export interface RunOptions {
  * this internal (the language host calls it before exit), so reach it by name and fail loudly if
  * an SDK upgrade moves it.
  */
-function waitForRegistrations(): Promise<void> {
+export function waitForRegistrations(): Promise<void> {
     const settings = pulumi.runtime as unknown as { waitForRPCs?: () => Promise<void> };
     if (typeof settings.waitForRPCs !== "function") {
         throw new Error("@pulumi/pulumi no longer exposes runtime.waitForRPCs; update test/support/program.ts");
@@ -133,14 +133,17 @@ async function execute(options: RunOptions): Promise<ProgramRun | FailedRun> {
         resources,
         outputs,
         ofType,
-        named: (type, name) => {
-            const found = ofType(type).filter((r) => r.inputs.metadata?.name === name);
-            if (found.length !== 1) {
-                throw new Error(`expected one ${type} named ${name}, found ${found.length}`);
-            }
-            return found[0]!;
-        },
+        named: (type, name) => oneNamed(ofType(type), type, name),
     };
+}
+
+/** The one resource of a list whose Kubernetes name is `name`; throws when there is none or more. */
+export function oneNamed<T extends { readonly inputs: Record<string, any> }>(resources: readonly T[], type: string, name: string): T {
+    const found = resources.filter((r) => r.inputs.metadata?.name === name);
+    if (found.length !== 1) {
+        throw new Error(`expected one ${type} named ${name}, found ${found.length}`);
+    }
+    return found[0]!;
 }
 
 /** The key and value by which mocks mark a secret in registered inputs. */

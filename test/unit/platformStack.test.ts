@@ -1,8 +1,4 @@
 import * as assert from "node:assert/strict";
-import * as pulumi from "@pulumi/pulumi";
-import { ArgoCd } from "../../components/argoCd";
-import { CertManager } from "../../components/certManager";
-import { Monitoring } from "../../components/monitoring";
 import { KUBE_STATE_LABEL_ALLOWLIST, kubeStateLabel, PR_NAMESPACE_LABEL } from "../../lib/rolloutMetrics";
 import { validateCustomResource } from "../support/crdModels";
 import { validateKubernetesObject } from "../support/kubernetesModels";
@@ -322,17 +318,6 @@ describe("platform stack", () => {
             }
         }
         assert.deepEqual([...kinds].sort(), ["AppProject", "Application", "ClusterIssuer", "ConfigMap", "Namespace", "PrometheusRule", "Secret", "ServiceMonitor"]);
-    });
-
-    it("has components refuse arguments that would make one object of two, naming the argument", async () => {
-        await pulumi.runtime.setMocks({ newResource: (args) => ({ id: `${args.name}-id`, state: args.inputs }), call: (args) => args.inputs });
-        const app = { name: "shop", source: { repoURL: shop.repoURL, path: shop.path, targetRevision: "HEAD" }, destination: { namespace: "shop" } };
-        assert.throws(() => new ArgoCd("cd", { namespace: "argocd", project: { name: "p" }, applications: [app, app] }),
-            /applications has two entries named shop/);
-        assert.throws(() => new CertManager("cm", { namespace: "cert-manager", clusterIssuers: [{ name: "a", selfSigned: true }, { name: "a", selfSigned: true }] }),
-            /clusterIssuers names a twice/);
-        assert.throws(() => new Monitoring("mon", { namespace: "monitoring", appMetrics: { requests: "r", statusLabel: "code", latency: "l" }, canaryErrorMargin: 5 }),
-            /canaryErrorMargin must be between 0 and 1, got 5/);
     });
 
     it("alerts on crash-looping pods by the label PR namespaces actually carry", async () => {
