@@ -1,7 +1,7 @@
 import type { ConfigMap } from "@pulumi/pulumi/automation";
 import { isMutableReference, isMutableTag } from "../lib/imageRef";
 import { rfc3339UtcProblem, toRfc3339Utc } from "../lib/timestamp";
-import type { PrSpec } from "./args";
+import type { PrSpec } from "./options";
 import { ConfigUpdate, configKey, objectValue, plain, stringValue, structured } from "./stackConfig";
 
 /**

@@ -1,12 +1,31 @@
+import { Command } from "@commander-js/extra-typings";
 import { prStackName } from "../../lib/naming";
-import type { Command } from "../args";
 import { activeUpdate } from "../configChanges";
 import { BotContext } from "../context";
 import { updateStack } from "../engine";
+import { BotCommand, examples, jsonOption, prNumber, Updating, updating, waitLockOption } from "../options";
 import { openStack } from "../workspace";
 
+export type PrActiveCommand = { readonly kind: "pr pause" | "pr resume"; readonly pr: number } & Updating;
+
+function prActiveCommand(kind: PrActiveCommand["kind"], description: string): BotCommand<PrActiveCommand> {
+    return {
+        declare: (parsed) => new Command(kind.slice("pr ".length))
+            .description(description)
+            .argument("<n>", "the pull request number", prNumber)
+            .addOption(waitLockOption())
+            .addOption(jsonOption())
+            .addHelpText("after", examples(`${kind} 123`))
+            .action((pr, options) => parsed({ kind, pr, ...updating(options) })),
+        run: prSetActive,
+    };
+}
+
+export const prPauseCommand = prActiveCommand("pr pause", "Scale pr-<n> to zero (active=false), keeping its namespace, config and data.");
+export const prResumeCommand = prActiveCommand("pr resume", "Scale pr-<n> back up (active=true).");
+
 /** `pr pause <n>` / `pr resume <n>`: active=false scales every workload to 0 and keeps everything else. */
-export async function prSetActive(command: Extract<Command, { kind: "pr pause" | "pr resume" }>, ctx: BotContext): Promise<void> {
+export async function prSetActive(command: PrActiveCommand, ctx: BotContext): Promise<void> {
     const name = prStackName(command.pr);
     const active = command.kind === "pr resume";
     ctx.out.progress(`${command.kind}: ${name}`);

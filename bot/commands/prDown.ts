@@ -1,10 +1,24 @@
+import { Command } from "@commander-js/extra-typings";
 import { StackNotFoundError } from "@pulumi/pulumi/automation";
 import { prStackName } from "../../lib/naming";
-import type { Command } from "../args";
 import { BotContext } from "../context";
 import { destroyAndRemove } from "../engine";
 import { BotError, EXIT, reportFailure } from "../errors";
+import { BotCommand, examples, jsonOption, prNumber, Updating, updating, waitLockOption } from "../options";
 import { openStack } from "../workspace";
+
+export type PrDownCommand = { readonly kind: "pr down"; readonly pr: number } & Updating;
+
+export const prDownCommand: BotCommand<PrDownCommand> = {
+    declare: (parsed) => new Command("down")
+        .description("Destroy pr-<n>'s resources, then remove the stack. Succeeds when it is already gone; keeps the stack if the destroy fails.")
+        .argument("<n>", "the pull request number", prNumber)
+        .addOption(waitLockOption())
+        .addOption(jsonOption())
+        .addHelpText("after", examples("pr down 123"))
+        .action((pr, options) => parsed({ kind: "pr down", pr, ...updating(options) })),
+    run: prDown,
+};
 
 /**
  * The error for a failed `pr down`: a destroy that failed part-way says the stack is kept and how to
@@ -28,7 +42,7 @@ export function downFailure(pr: number, error: unknown): unknown {
  * or a PR that never got a stack). A failed destroy keeps the stack and its state: removing state
  * first would orphan whatever still runs in the cluster.
  */
-export async function prDown(command: Extract<Command, { kind: "pr down" }>, ctx: BotContext): Promise<void> {
+export async function prDown(command: PrDownCommand, ctx: BotContext): Promise<void> {
     const name = prStackName(command.pr);
     ctx.out.progress(`pr down: ${name}`);
     let stack;

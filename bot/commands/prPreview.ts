@@ -1,12 +1,21 @@
 import { prStackName } from "../../lib/naming";
-import type { Command } from "../args";
 import { prConfigUpdate } from "../configChanges";
 import { BotContext } from "../context";
 import { previewStack } from "../engine";
 import { reportFailure } from "../errors";
+import { BotCommand, examples, PrSpec, prSpec, prSpecCommand, Updating, updating } from "../options";
 import { CommentOutcome, postCommentSection } from "../prComment";
 import { PreviewCollector, PreviewSummary, renderPreviewMarkdown } from "../previewSummary";
 import { openStack } from "../workspace";
+
+export type PrPreviewCommand = { readonly kind: "pr preview" } & PrSpec & Updating;
+
+export const prPreviewCommand: BotCommand<PrPreviewCommand> = {
+    declare: (parsed) => prSpecCommand("preview", "Preview what `pr up` would change and print a Markdown summary for the PR comment. Changes nothing.")
+        .addHelpText("after", examples("pr preview 123 --image-tag pr-123-1a2b3c4", "pr preview 123 --image-tag pr-123-1a2b3c4 --policy-pack policy --comment"))
+        .action((pr, options) => parsed({ kind: "pr preview", ...prSpec(pr, options), ...updating(options) })),
+    run: prPreview,
+};
 
 /**
  * `pr preview <n>`: what `pr up` would change, as the Markdown a PR comment shows. When the
@@ -14,7 +23,7 @@ import { openStack } from "../workspace";
  * why the check failed) and the failure still decides the exit code. With --comment the summary,
  * or the failure, goes into the PR's sticky comment.
  */
-export async function prPreview(command: Extract<Command, { kind: "pr preview" }>, ctx: BotContext): Promise<void> {
+export async function prPreview(command: PrPreviewCommand, ctx: BotContext): Promise<void> {
     const name = prStackName(command.pr);
     ctx.out.progress(`pr preview: ${name} at image tag ${command.imageTag}`);
     const stack = await openStack(name, ctx.settings, ctx.out, true);

@@ -1,5 +1,5 @@
+import { Command } from "@commander-js/extra-typings";
 import { ConcurrentUpdateError } from "@pulumi/pulumi/automation";
-import type { Command } from "../args";
 import { CheckoutLockedError } from "../checkoutLock";
 import { activeUpdate } from "../configChanges";
 import { BotContext } from "../context";
@@ -7,8 +7,36 @@ import { formatDuration } from "../duration";
 import { destroyAndRemove, updateStack } from "../engine";
 import { BotError, EXIT, reportFailure } from "../errors";
 import { openPullRequestLabels } from "../github/pullRequests";
+import { BotCommand, common, Common, duration, examples, invalid, jsonOption, keepLabelOption } from "../options";
 import { activityFromHistory, decideReaping, isPrStack, prNumberOf, REAPER_MESSAGE, ReapDecision } from "../reaper";
 import { listStacks, openStack, stackHistory } from "../workspace";
+
+export type PrReapCommand = {
+    readonly kind: "pr reap"; readonly idleMs: number; readonly destroyAfterMs?: number; readonly keepLabel: string; readonly yes: boolean;
+} & Common;
+
+export const prReapCommand: BotCommand<PrReapCommand> = {
+    declare: (parsed) => new Command("reap")
+        .description("Pause PR stacks idle longer than their pr.ttlHours (else --idle) and destroy those idle longer than --destroy-after. A dry run unless --yes.")
+        .requiredOption("--idle <duration>", "pause PR stacks without an update for this long unless their pr.ttlHours says otherwise, e.g. 1h", duration("--idle"))
+        .option("--destroy-after <duration>", "destroy and remove PR stacks without an update for this long, e.g. 7d; a longer pr.ttlHours postpones it as much",
+            duration("--destroy-after"))
+        .addOption(keepLabelOption())
+        .option("--yes", "act; without it, only print what would be done")
+        .addOption(jsonOption())
+        .addHelpText("after", examples("pr reap --idle 1h", "pr reap --idle 1h --destroy-after 7d --yes"))
+        .action((options) => {
+            const { idle, destroyAfter } = options;
+            if (destroyAfter !== undefined && destroyAfter <= idle) {
+                invalid(`--destroy-after (${formatDuration(destroyAfter)}) must be longer than --idle (${formatDuration(idle)}): stacks are paused before they are destroyed`);
+            }
+            parsed({
+                kind: "pr reap", idleMs: idle, ...(destroyAfter === undefined ? {} : { destroyAfterMs: destroyAfter }),
+                keepLabel: options.keepLabel, yes: options.yes ?? false, ...common(options),
+            });
+        }),
+    run: prReap,
+};
 
 /** How many history entries tell a PR stack's last activity: the reaper adds at most one pause on top. */
 const HISTORY_PAGE = 10;
@@ -21,7 +49,7 @@ type Outcome = "dry run" | "done" | "skipped: another update is running" | `fail
  * updated right now is skipped (it is not idle, and the next run sees it); any other failure is
  * reported and the rest are still reaped.
  */
-export async function prReap(command: Extract<Command, { kind: "pr reap" }>, ctx: BotContext): Promise<void> {
+export async function prReap(command: PrReapCommand, ctx: BotContext): Promise<void> {
     const now = new Date(ctx.now());
     const names = (await listStacks(ctx.settings)).map((summary) => summary.name).filter(isPrStack);
     ctx.out.progress(`pr reap: ${names.length} PR stack(s); pause after ${formatDuration(command.idleMs)}` +
@@ -77,7 +105,7 @@ async function act(decision: ReapDecision, ctx: BotContext): Promise<Outcome> {
  * Every open PR's labels, when a keep label is to be honoured. Acting without them could destroy a
  * PR that asked to be kept, so `--yes` then refuses to start; a dry run goes on and says so.
  */
-async function pullRequestLabels(command: Extract<Command, { kind: "pr reap" }>, ctx: BotContext): Promise<Map<number, string[]> | undefined> {
+async function pullRequestLabels(command: PrReapCommand, ctx: BotContext): Promise<Map<number, string[]> | undefined> {
     if (command.keepLabel === "") {
         return undefined;
     }

@@ -1,14 +1,25 @@
 import type { OutputMap } from "@pulumi/pulumi/automation";
 import { prStackName } from "../../lib/naming";
 import { toRfc3339Utc } from "../../lib/timestamp";
-import type { Command } from "../args";
 import { prConfigUpdate } from "../configChanges";
 import { BotContext, plainOutputs } from "../context";
 import { updateStack } from "../engine";
 import { reportFailure } from "../errors";
+import { BotCommand, examples, PrSpec, prSpec, prSpecCommand, Updating, updating } from "../options";
 import { CommentOutcome, postCommentSection, renderEnvironmentSection } from "../prComment";
 import { serviceStates, ServiceState } from "../workloads";
 import { openStack } from "../workspace";
+
+export type PrUpCommand = { readonly kind: "pr up" } & PrSpec & Updating;
+
+export const prUpCommand: BotCommand<PrUpCommand> = {
+    declare: (parsed) => prSpecCommand("up",
+        "Create or update the stack pr-<n> at an image tag and print its URL. Safe to repeat; also resumes a paused PR. " +
+        "A mutable tag (pr-<n>) restarts every service on each run.")
+        .addHelpText("after", examples("pr up 123 --image-tag pr-123-1a2b3c4 --comment", "pr up 123 --image-tag pr-123 --services cart-service,order-service"))
+        .action((pr, options) => parsed({ kind: "pr up", ...prSpec(pr, options), ...updating(options) })),
+    run: prUp,
+};
 
 /** The human lines for a PR stack's outputs: URL, namespace, and each service's image. */
 export function describePrOutputs(stack: string, outputs: OutputMap): string {
@@ -29,7 +40,7 @@ export function describePrOutputs(stack: string, outputs: OutputMap): string {
  * --comment, the PR's sticky comment gets the URL and each service's image and live state, or the
  * failure when the update failed.
  */
-export async function prUp(command: Extract<Command, { kind: "pr up" }>, ctx: BotContext): Promise<void> {
+export async function prUp(command: PrUpCommand, ctx: BotContext): Promise<void> {
     const name = prStackName(command.pr);
     ctx.out.progress(`pr up: ${name} at image tag ${command.imageTag}`);
     const stack = await openStack(name, ctx.settings, ctx.out, true);

@@ -1,17 +1,36 @@
-import type { Command } from "../args";
+import { Command } from "@commander-js/extra-typings";
 import { imagesUpdate } from "../configChanges";
 import { BotContext } from "../context";
 import { updateStack } from "../engine";
+import {
+    BotCommand, examples, Following, following, imageOption, jsonOption, STACK_HELP, stackName, timeoutOption, Updating, updating, waitLockOption, waitOption,
+} from "../options";
 import { describeRollout } from "../rollouts";
 import { openStack } from "../workspace";
 import { followServices } from "./follow";
+
+export type ReleaseCommand = { readonly kind: "release"; readonly stack: string; readonly images: Readonly<Record<string, string>> } & Updating & Following;
+
+export const releaseCommand: BotCommand<ReleaseCommand> = {
+    declare: (parsed) => new Command("release")
+        .description("Set images.<service> and update; the service's Rollout walks its canary or blue/green steps.")
+        .argument("<stack>", STACK_HELP, stackName)
+        .addOption(imageOption())
+        .addOption(waitOption())
+        .addOption(timeoutOption())
+        .addOption(waitLockOption())
+        .addOption(jsonOption())
+        .addHelpText("after", examples("release prod --image cart-service=ghcr.io/pilab-hu/cart-service:v2.4.0 --wait"))
+        .action((stack, options) => parsed({ kind: "release", stack, images: options.image, ...following(options), ...updating(options) })),
+    run: release,
+};
 
 /**
  * `release <stack> --image <service>=<ref>`: sets images.<service> and updates. Only that
  * service's Rollout template changes; the controller walks its steps. With --wait the bot follows
  * it until Healthy, paused for a promote, or Degraded.
  */
-export async function release(command: Extract<Command, { kind: "release" }>, ctx: BotContext): Promise<void> {
+export async function release(command: ReleaseCommand, ctx: BotContext): Promise<void> {
     const services = Object.keys(command.images);
     const described = Object.entries(command.images).map(([service, image]) => `${service}=${image}`).join(" ");
     ctx.out.progress(`release: ${command.stack} ${described}`);

@@ -1,15 +1,29 @@
-import type { Command } from "../args";
+import { Command } from "@commander-js/extra-typings";
 import { restartUpdate } from "../configChanges";
 import { BotContext, plainOutputs } from "../context";
 import { updateStack } from "../engine";
+import { BotCommand, examples, jsonOption, STACK_HELP, stackName, Updating, updating, waitLockOption } from "../options";
 import { configKey } from "../stackConfig";
 import { openStack } from "../workspace";
+
+export type RestartCommand = { readonly kind: "restart"; readonly stack: string } & Updating;
+
+export const restartCommand: BotCommand<RestartCommand> = {
+    declare: (parsed) => new Command("restart")
+        .description("Set deployedAt to now (RFC3339 UTC) and update: every workload rolls its pods once.")
+        .argument("<stack>", STACK_HELP, stackName)
+        .addOption(waitLockOption())
+        .addOption(jsonOption())
+        .addHelpText("after", examples("restart dev", "restart pr-123 --wait-lock 5m"))
+        .action((stack, options) => parsed({ kind: "restart", stack, ...updating(options) })),
+    run: restart,
+};
 
 /**
  * `restart <stack>`: a new deployedAt (RFC3339 UTC, to the second) and `pulumi up`. The program
  * copies it into every workload's pod-template restartedAt annotation, so each rolls once.
  */
-export async function restart(command: Extract<Command, { kind: "restart" }>, ctx: BotContext): Promise<void> {
+export async function restart(command: RestartCommand, ctx: BotContext): Promise<void> {
     ctx.out.progress(`restart: ${command.stack}`);
     const stack = await openStack(command.stack, ctx.settings, ctx.out, false);
     let deployedAt = "";

@@ -1,9 +1,43 @@
-import type { Command } from "../args";
+import { Command } from "@commander-js/extra-typings";
 import { BotContext, stackNamespace } from "../context";
+import { BotCommand, Common, common, examples, jsonOption, serviceName, STACK_HELP, stackName } from "../options";
 import { ABORT_PATCHES, applyPatches, describeRollout, getRollout, promotePatches, RETRY_PATCHES, RolloutPatches, summarizeRollout } from "../rollouts";
 import { openStack } from "../workspace";
 
-type ActionCommand = Extract<Command, { kind: "promote" | "abort" | "retry" }>;
+export type ActionCommand = ({ readonly kind: "promote"; readonly full: boolean } | { readonly kind: "abort" | "retry" }) &
+    { readonly stack: string; readonly service: string } & Common;
+
+/** `<stack> <service>`, and what the three actions have in common. */
+function actionCommand(kind: ActionCommand["kind"], description: string, ...moreExamples: string[]) {
+    return new Command(kind)
+        .description(description)
+        .argument("<stack>", STACK_HELP, stackName)
+        .argument("<service>", "the service whose Rollout to act on", serviceName)
+        .addHelpText("after", examples(`${kind} prod cart-service`, ...moreExamples));
+}
+
+export const promoteCommand: BotCommand<ActionCommand> = {
+    declare: (parsed) => actionCommand("promote", "Promote a paused Rollout to its next step, or with --full skip all remaining steps and analysis.",
+        "promote prod cart-service --full")
+        .option("--full", "skip the remaining steps, pauses and analysis")
+        .addOption(jsonOption())
+        .action((stack, service, options) => parsed({ kind: "promote", stack, service, full: options.full ?? false, ...common(options) })),
+    run: rolloutAction,
+};
+
+export const abortCommand: BotCommand<ActionCommand> = {
+    declare: (parsed) => actionCommand("abort", "Abort a Rollout: traffic goes back to the stable ReplicaSet. Use undo to move the config back too.")
+        .addOption(jsonOption())
+        .action((stack, service, options) => parsed({ kind: "abort", stack, service, ...common(options) })),
+    run: rolloutAction,
+};
+
+export const retryCommand: BotCommand<ActionCommand> = {
+    declare: (parsed) => actionCommand("retry", "Retry an aborted Rollout from its first step.")
+        .addOption(jsonOption())
+        .action((stack, service, options) => parsed({ kind: "retry", stack, service, ...common(options) })),
+    run: rolloutAction,
+};
 
 /** Past tense for the result line, as the kubectl plugin prints it. */
 const DONE: Readonly<Record<ActionCommand["kind"], string>> = { promote: "promoted", abort: "aborted", retry: "retried" };

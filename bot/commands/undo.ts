@@ -1,13 +1,32 @@
+import { Command } from "@commander-js/extra-typings";
 import type { Stack, UpdateSummary } from "@pulumi/pulumi/automation";
-import type { Command } from "../args";
 import { imagesUpdate } from "../configChanges";
 import { BotContext } from "../context";
 import { updateStack } from "../engine";
 import { BotError, EXIT } from "../errors";
 import { undoTarget, UndoTarget } from "../imageHistory";
+import {
+    BotCommand, examples, Following, following, jsonOption, serviceName, STACK_HELP, stackName, timeoutOption, Updating, updating, waitLockOption, waitOption,
+} from "../options";
 import { describeRollout } from "../rollouts";
 import { openStack } from "../workspace";
 import { followServices } from "./follow";
+
+export type UndoCommand = { readonly kind: "undo"; readonly stack: string; readonly service: string } & Updating & Following;
+
+export const undoCommand: BotCommand<UndoCommand> = {
+    declare: (parsed) => new Command("undo")
+        .description("Set the service's image back to the one before it (from the stack's update history) and update.")
+        .argument("<stack>", STACK_HELP, stackName)
+        .argument("<service>", "the service to roll back", serviceName)
+        .addOption(waitOption())
+        .addOption(timeoutOption())
+        .addOption(waitLockOption())
+        .addOption(jsonOption())
+        .addHelpText("after", examples("undo prod cart-service --wait"))
+        .action((stack, service, options) => parsed({ kind: "undo", stack, service, ...following(options), ...updating(options) })),
+    run: undo,
+};
 
 const HISTORY_PAGE = 50;
 /** Undo looks this far back; past it, set the image explicitly with `release`. */
@@ -33,7 +52,7 @@ async function findUndoTarget(stack: Stack, service: string): Promise<UndoTarget
  * when the service ran at imageTag before) and the stack is updated, so the next `pulumi up`
  * keeps the rollback instead of undoing it.
  */
-export async function undo(command: Extract<Command, { kind: "undo" }>, ctx: BotContext): Promise<void> {
+export async function undo(command: UndoCommand, ctx: BotContext): Promise<void> {
     ctx.out.progress(`undo: ${command.service} in ${command.stack}`);
     const stack = await openStack(command.stack, ctx.settings, ctx.out, false);
     const target = await findUndoTarget(stack, command.service);

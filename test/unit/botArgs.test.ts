@@ -1,6 +1,7 @@
 import * as assert from "node:assert/strict";
-import { Command, commandUsage, DEFAULT_ROLLOUT_TIMEOUT_MS, DEFAULT_WAIT_LOCK_MS, parseCommand } from "../../bot/args";
 import { UsageError } from "../../bot/errors";
+import { DEFAULT_ROLLOUT_TIMEOUT_MS, DEFAULT_WAIT_LOCK_MS } from "../../bot/options";
+import { Command, commandUsage, parseCommand } from "../../bot/program";
 
 function parse(line: string): Command {
     return parseCommand(line.split(" ").filter((word) => word !== ""));
@@ -85,6 +86,17 @@ describe("bot argument parsing", () => {
             assert.deepEqual(parse("pr up 3 --wait-lock=30s --image-tag t1"), { kind: "pr up", pr: 3, imageTag: "t1", policyPacks: [], comment: false, json: false, waitLockMs: 30_000 });
         });
 
+        it("reads the word after --wait-lock as its duration, so a bare --wait-lock goes after the arguments", () => {
+            refuses("restart --wait-lock dev", /restart: --wait-lock must be a duration .*got 'dev' \(to wait 10m, put a bare --wait-lock after the arguments\)/, "restart");
+            assert.deepEqual(parse("pr down 4 --wait-lock --json"), { kind: "pr down", pr: 4, json: true, waitLockMs: DEFAULT_WAIT_LOCK_MS });
+        });
+
+        it("answers help <command> like <command> --help", () => {
+            const help = parse("help pr");
+            assert.ok(help.kind === "help" && help.text.startsWith("usage: rollout-bot pr <command>") && help.text.includes("pr reap"));
+            assert.deepEqual(parse("help release"), parse("release --help"));
+        });
+
         it("answers --help with the command's usage, and the bare tool with the overview", () => {
             const help = parse("release --help");
             assert.equal(help.kind, "help");
@@ -155,6 +167,7 @@ describe("bot argument parsing", () => {
             assert.match(error.usage, /^usage: rollout-bot <command>/);
             refuses("pr merge 1", /unknown command 'pr merge'/);
             refuses("", /no command given/);
+            assert.match(refuses("pr", /^pr needs a subcommand$/).usage, /^usage: rollout-bot pr <command>/);
         });
     });
 });

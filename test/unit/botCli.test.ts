@@ -25,6 +25,31 @@ describe("bot CLI", () => {
         assert.equal(io.err, "");
     });
 
+    it("prints the overview and a group's help on stdout and exits 0", async () => {
+        for (const [argv, first] of [[["--help"], /^usage: rollout-bot <command>/], [["pr", "--help"], /^usage: rollout-bot pr <command>/]] as const) {
+            const { io, streams } = capture();
+            assert.equal(await main(argv, streams), 0);
+            assert.match(io.out, first);
+            assert.equal(io.err, "");
+        }
+    });
+
+    it("leaves the process's own streams and exit code alone", async () => {
+        const written: string[] = [];
+        const real = { out: process.stdout.write, err: process.stderr.write, exitCode: process.exitCode };
+        process.stdout.write = process.stderr.write = ((text: string) => written.push(text) > 0) as typeof process.stdout.write;
+        try {
+            for (const argv of [["--help"], ["pr"], ["pr", "up", "12"], ["deploy"], ["restart", "dev", "--force", "--json"]]) {
+                await main(argv, capture().streams);
+            }
+        } finally {
+            process.stdout.write = real.out;
+            process.stderr.write = real.err;
+        }
+        assert.deepEqual(written, []);
+        assert.equal(process.exitCode, real.exitCode);
+    });
+
     it("exits 2 on bad usage with the error and usage on stderr, nothing on stdout", async () => {
         const { io, streams } = capture();
         assert.equal(await main(["pr", "up", "12"], streams), 2);

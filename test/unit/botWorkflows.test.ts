@@ -2,7 +2,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
-import { parseCommand } from "../../bot/args";
+import { parseCommand } from "../../bot/program";
 import { REPO_ROOT } from "../support/projectConfig";
 
 /**
