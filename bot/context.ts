@@ -4,7 +4,7 @@ import { BotError, EXIT } from "./errors";
 import { createGitHubClient, GitHubClient, gitHubSettings, GitHubSettings } from "./github/client";
 import { kubeconfigSource } from "./kubeconfig";
 import { Output } from "./output";
-import { kubernetesRolloutApi, RolloutApi } from "./rollouts";
+import { kubernetesRolloutApi, RolloutApi } from "./rollouts/client";
 import { kubernetesWorkloadApi, WorkloadApi } from "./workloads";
 import { BotSettings, botSettings } from "./workspace";
 

@@ -14,6 +14,8 @@ export type CanaryStepSpec = NonNullable<CanaryStrategySpec["steps"]>[number];
 export type BlueGreenStrategySpec = NonNullable<RolloutStrategySpec["blueGreen"]>;
 /** A reference to AnalysisTemplates with arguments, as canary steps and blue/green promotions take it. */
 export type RolloutAnalysisSpec = NonNullable<CanaryStepSpec["analysis"]>;
+/** What the controller reports in a Rollout's status; the release bot reads it (bot/rollouts/types.ts). */
+export type RolloutStatusSpec = NonNullable<IRollout["status"]>;
 
 export type AnalysisTemplateSpec = IAnalysisTemplate["spec"];
 export type AnalysisMetricSpec = AnalysisTemplateSpec["metrics"][number];

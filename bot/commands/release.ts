@@ -5,9 +5,9 @@ import { updateStack } from "../engine";
 import {
     BotCommand, examples, Following, following, imageOption, jsonOption, STACK_HELP, stackName, timeoutOption, Updating, updating, waitLockOption, waitOption,
 } from "../options";
-import { describeRollout } from "../rollouts";
+import { followServices } from "../rollouts/follow";
+import { describeRollout } from "../rollouts/status";
 import { openStack } from "../workspace";
-import { followServices } from "./follow";
 
 export type ReleaseCommand = { readonly kind: "release"; readonly stack: string; readonly images: Readonly<Record<string, string>> } & Updating & Following;
 

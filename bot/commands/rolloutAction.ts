@@ -1,7 +1,9 @@
 import { Command } from "@commander-js/extra-typings";
 import { BotContext, stackNamespace } from "../context";
 import { BotCommand, Common, common, examples, jsonOption, serviceName, STACK_HELP, stackName } from "../options";
-import { ABORT_PATCHES, applyPatches, describeRollout, getRollout, promotePatches, RETRY_PATCHES, RolloutPatches, summarizeRollout } from "../rollouts";
+import { getRollout } from "../rollouts/client";
+import { ABORT_PATCHES, applyPatches, promotePatches, RETRY_PATCHES, RolloutPatches } from "../rollouts/patches";
+import { describeRollout, summarizeRollout } from "../rollouts/status";
 import { openStack } from "../workspace";
 
 export type ActionCommand = ({ readonly kind: "promote"; readonly full: boolean } | { readonly kind: "abort" | "retry" }) &

@@ -1,7 +1,8 @@
 import { Command } from "@commander-js/extra-typings";
 import { BotContext, stackNamespace } from "../context";
 import { BotCommand, Common, common, examples, jsonOption, serviceName, STACK_HELP, stackName } from "../options";
-import { describeRollout, getRollout, summarizeRollout } from "../rollouts";
+import { getRollout } from "../rollouts/client";
+import { describeRollout, summarizeRollout } from "../rollouts/status";
 import { openStack } from "../workspace";
 
 export type StatusCommand = { readonly kind: "status"; readonly stack: string; readonly service?: string } & Common;

@@ -8,9 +8,9 @@ import { undoTarget, UndoTarget } from "../imageHistory";
 import {
     BotCommand, examples, Following, following, jsonOption, serviceName, STACK_HELP, stackName, timeoutOption, Updating, updating, waitLockOption, waitOption,
 } from "../options";
-import { describeRollout } from "../rollouts";
+import { followServices } from "../rollouts/follow";
+import { describeRollout } from "../rollouts/status";
 import { openStack } from "../workspace";
-import { followServices } from "./follow";
 
 export type UndoCommand = { readonly kind: "undo"; readonly stack: string; readonly service: string } & Updating & Following;
 

@@ -6,7 +6,7 @@ import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { catalogueNames, REPO_ROOT } from "../support/projectConfig";
 import { FakeGitHub } from "../support/fakeGitHub";
 import { readSections } from "../../bot/github/stickyComment";
-import type { RolloutSummary } from "../../bot/rollouts";
+import type { RolloutSummary } from "../../bot/rollouts/status";
 import { engineEnv, withStack } from "./support/engine";
 import { Cluster, restartedAt } from "./support/kube";
 

@@ -1,10 +1,11 @@
 import * as assert from "node:assert/strict";
 import { RolloutOutcomeError } from "../../bot/errors";
-import {
-    ABORT_PATCHES, applyPatches, followRollout, generationObserved, KubernetesApiError, promotePatches,
-    RETRY_PATCHES, Rollout, RolloutApi, RolloutStatus, rolloutPhase, setWeight, summarizeRollout, waitVerdict,
-} from "../../bot/rollouts";
 import { kubeconfigSource } from "../../bot/kubeconfig";
+import { KubernetesApiError, RolloutApi } from "../../bot/rollouts/client";
+import { followRollout } from "../../bot/rollouts/follow";
+import { ABORT_PATCHES, applyPatches, promotePatches, RETRY_PATCHES } from "../../bot/rollouts/patches";
+import { generationObserved, rolloutPhase, setWeight, summarizeRollout, waitVerdict } from "../../bot/rollouts/status";
+import { Rollout, RolloutStatus } from "../../bot/rollouts/types";
 import type { CanaryStepSpec } from "../../lib/argoTypes";
 
 /**
