@@ -236,8 +236,9 @@ describe("release bot on the real engine", () => {
             assert.equal(preview.comment, undefined, "without --comment nothing is posted");
             assert.match(preview.markdown, /^\*\*Resources:\*\* 4 to update, \d+ unchanged$/m);
             const tableRows = lines.filter((line) => line.startsWith("| ")).slice(2);
-            assert.deepEqual(tableRows, CATALOGUE.map((name) =>
-                `| ~ update | \`kubernetes:apps/v1:Deployment\` | \`${name}\` | \`spec.template.spec.containers[0].image\` |`));
+            // From the mutable pr-950 to a per-commit tag: the image, and the pull policy back to Kubernetes' default.
+            assert.deepEqual(tableRows, CATALOGUE.map((name) => `| ~ update | \`kubernetes:apps/v1:Deployment\` | \`${name}\` | ` +
+                "`spec.template.spec.containers[0].image`<br>`spec.template.spec.containers[0].imagePullPolicy` |"));
             assert.deepEqual(Object.keys(preview.counts).filter((op) => op !== "same"), ["update"]);
             assert.deepEqual(preview.policyPacks, [{ name: "rollout-stacks", version: POLICY_PACK_VERSION, local: true }]);
             assert.equal(lines.at(-2), `**Policy packs:** \`rollout-stacks\` ${POLICY_PACK_VERSION} (local): no violations`);
