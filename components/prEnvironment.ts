@@ -4,6 +4,7 @@ import { BACKEND_URL_ENV, BackendEndpoint, BackendKind } from "../lib/backends";
 import { prIsolation } from "../lib/isolation";
 import { prHost, prNamespaceName } from "../lib/naming";
 import { ResourceRequirements, ServiceSpec } from "../lib/service";
+import { EnvironmentComponent } from "./environmentComponent";
 import { IsolatedNamespace, NamespaceQuota } from "./isolatedNamespace";
 import { ServiceDeployment } from "./serviceDeployment";
 import { IngressTls, ServiceIngress } from "./serviceIngress";
@@ -65,17 +66,7 @@ export interface PrServiceOutput {
  * Everything pull request `n` runs: an isolated namespace, the selected services at the PR's
  * images with per-PR isolation settings, and one HTTPS host routing a path per service.
  */
-export class PrEnvironment extends pulumi.ComponentResource {
-    public readonly namespace: pulumi.Output<string>;
-    /** `https://<host>`. */
-    public readonly url: pulumi.Output<string>;
-    /** false while the environment is paused at 0 replicas. */
-    public readonly active: boolean;
-    /** The restart timestamp the Deployments carry after this update; null when none. */
-    public readonly lastDeployedAt: pulumi.Output<string | null>;
-    /** Per service name, what it runs and where other services reach it. */
-    public readonly services: Readonly<Record<string, PrServiceOutput>>;
-
+export class PrEnvironment extends EnvironmentComponent<PrServiceOutput> {
     constructor(name: string, args: PrEnvironmentArgs, opts?: pulumi.ComponentResourceOptions) {
         super("rollout-stacks:pr:PrEnvironment", name, {}, opts);
         if (!Number.isInteger(args.prNumber) || args.prNumber <= 0) {
@@ -85,7 +76,7 @@ export class PrEnvironment extends pulumi.ComponentResource {
         if (firstService === undefined) {
             throw new pulumi.ResourceError(`services is empty for PR ${args.prNumber}; select at least one service`, this);
         }
-        this.active = args.active ?? true;
+        const active = args.active ?? true;
         const host = args.host ?? prHost(args.prNumber, args.domain);
         const backends = Object.entries(args.backends ?? {}) as [BackendKind, SharedBackend][];
 
@@ -99,11 +90,11 @@ export class PrEnvironment extends pulumi.ComponentResource {
             ingressPorts: args.services.map((s) => s.spec.port),
             egressTo: backends.map(([, backend]) => backend),
         }, { parent: this });
-        this.namespace = isolated.name;
+        const namespace = isolated.name;
         const inNamespace = { parent: this, deletedWith: isolated.namespace };
 
         const backendSecret = backends.length === 0 ? undefined : new k8s.core.v1.Secret(`${name}-backends`, {
-            metadata: { name: "backends", namespace: this.namespace },
+            metadata: { name: "backends", namespace: namespace },
             type: "Opaque",
             stringData: Object.fromEntries(backends.map(([kind, backend]) => [BACKEND_URL_ENV[kind], backend.url])),
         }, inNamespace);
@@ -115,12 +106,12 @@ export class PrEnvironment extends pulumi.ComponentResource {
                 valueFrom: { secretKeyRef: { name: backendSecret.metadata.name, key: BACKEND_URL_ENV[kind] } },
             }));
             const workload = new ServiceDeployment(`${name}-${spec.name}`, {
-                namespace: this.namespace,
+                namespace: namespace,
                 service: spec,
                 image,
-                replicas: this.active ? spec.replicas : 0,
+                replicas: active ? spec.replicas : 0,
                 deployedAt: args.deployedAt,
-                holdRestart: !this.active,
+                holdRestart: !active,
                 env: [...isolation, ...urls],
                 labels: { "rollout-stacks.io/pr": String(args.prNumber) },
             }, inNamespace);
@@ -128,22 +119,16 @@ export class PrEnvironment extends pulumi.ComponentResource {
         });
 
         const ingress = new ServiceIngress(`${name}-web`, {
-            namespace: this.namespace,
+            namespace: namespace,
             host,
             routes: args.services.map(({ spec }) => ({ path: `/${spec.name}`, serviceName: spec.name, servicePort: spec.port })),
             tls: args.tls,
             ingressClassName: args.ingressClassName,
         }, { ...inNamespace, dependsOn: workloads.map((w) => w.workload.service) });
-        this.url = ingress.url;
+        const url = ingress.url;
 
-        this.lastDeployedAt = workloads[0]!.workload.restartedAt;
-        this.services = Object.fromEntries(workloads.map(({ spec, image, workload }) => [spec.name, { image: pulumi.output(image), url: workload.clusterUrl }]));
-        this.registerOutputs({
-            namespace: this.namespace,
-            url: this.url,
-            active: this.active,
-            lastDeployedAt: this.lastDeployedAt,
-            services: this.services,
-        });
+        const lastDeployedAt = workloads[0]!.workload.restartedAt;
+        const services = Object.fromEntries(workloads.map(({ spec, image, workload }) => [spec.name, { image: pulumi.output(image), url: workload.clusterUrl }]));
+        this.publish({ namespace, url, active, lastDeployedAt, services });
     }
 }

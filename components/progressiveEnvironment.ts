@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { DeliveryStrategy } from "../lib/rolloutStrategy";
 import { ServiceSpec } from "../lib/service";
 import { AnalysisTemplates, AnalysisTemplatesArgs } from "./analysisTemplates";
+import { EnvironmentComponent } from "./environmentComponent";
 import { IsolatedNamespace } from "./isolatedNamespace";
 import { ProgressiveService, RestartStrategy } from "./progressiveService";
 import { IngressTls, tlsSecretNameFor } from "./serviceIngress";
@@ -68,23 +69,13 @@ export interface EnvironmentServiceOutput {
  * `dependsOn` of the options is passed on to every child: the Rollouts CRDs and controller, the
  * monitoring CRDs and the ClusterIssuers must exist before any of them.
  */
-export class ProgressiveEnvironment extends pulumi.ComponentResource {
-    public readonly namespace: pulumi.Output<string>;
-    /** `https://<host>`. */
-    public readonly url: pulumi.Output<string>;
-    /** false while the environment is paused at 0 replicas. */
-    public readonly active: boolean;
-    /** The restart value the Rollouts carry after this update; null when none. */
-    public readonly lastDeployedAt: pulumi.Output<string | null>;
-    /** Per service name, what it runs and where it is reached. */
-    public readonly services: Readonly<Record<string, EnvironmentServiceOutput>>;
-
+export class ProgressiveEnvironment extends EnvironmentComponent<EnvironmentServiceOutput> {
     constructor(name: string, args: ProgressiveEnvironmentArgs, opts?: pulumi.ComponentResourceOptions) {
         super("rollout-stacks:environment:ProgressiveEnvironment", name, {}, opts);
         if (args.services.length === 0) {
             throw new pulumi.ResourceError(`services is empty for environment ${args.name}; give at least one service`, this);
         }
-        this.active = args.active ?? true;
+        const active = args.active ?? true;
         const after = opts?.dependsOn;
         const envLabels = { "rollout-stacks.io/environment": args.name };
         const ports = [...new Set(args.services.map(({ spec }) => spec.port))];
@@ -99,23 +90,23 @@ export class ProgressiveEnvironment extends pulumi.ComponentResource {
             ingressPorts: ports,
             allowFrom: [{ name: "monitoring", namespace: args.monitoringNamespace ?? "monitoring", ports }],
         }, { ...moved, dependsOn: after });
-        this.namespace = isolated.name;
+        const namespace = isolated.name;
 
         // Deleted with the namespace, not one by one: see IsolatedNamespace.
         const inNamespace = { ...moved, deletedWith: isolated.namespace };
         const templates = new AnalysisTemplates(`${name}-analysis`, {
-            namespace: this.namespace,
+            namespace: namespace,
             ...args.analysis,
         }, { ...inNamespace, dependsOn: after });
 
         const workloads = args.services.map(({ spec, image, replicas }, index) => {
             const workload = new ProgressiveService(`${name}-${spec.name}`, {
-                namespace: this.namespace,
+                namespace: namespace,
                 service: spec,
                 image,
-                replicas: this.active ? (replicas ?? spec.replicas) : 0,
+                replicas: active ? (replicas ?? spec.replicas) : 0,
                 deployedAt: args.deployedAt,
-                holdRestart: !this.active,
+                holdRestart: !active,
                 restartStrategy: args.restartStrategy,
                 strategy: args.strategy,
                 labels: envLabels,
@@ -126,22 +117,16 @@ export class ProgressiveEnvironment extends pulumi.ComponentResource {
             return { spec, image, workload };
         });
 
-        this.url = pulumi.interpolate`https://${args.host}`;
-        this.lastDeployedAt = workloads[0]!.workload.restartedAt;
-        this.services = Object.fromEntries(workloads.map(({ spec, image, workload }) => [spec.name, {
+        const url = pulumi.interpolate`https://${args.host}`;
+        const lastDeployedAt = workloads[0]!.workload.restartedAt;
+        const services = Object.fromEntries(workloads.map(({ spec, image, workload }) => [spec.name, {
             image: pulumi.output(image),
             rollout: workload.rolloutName,
             url: workload.url,
             clusterUrl: workload.clusterUrl,
             previewUrl: workload.previewUrl,
         }]));
-        this.registerOutputs({
-            namespace: this.namespace,
-            url: this.url,
-            active: this.active,
-            lastDeployedAt: this.lastDeployedAt,
-            services: this.services,
-        });
+        this.publish({ namespace, url, active, lastDeployedAt, services });
     }
 }
 
