@@ -1,4 +1,5 @@
 import type { V1Deployment, V1Pod, V1ReplicaSet } from "@kubernetes/client-node";
+import { toRfc3339Utc } from "../lib/timestamp";
 import { loadKubeConfig, KubeconfigSource } from "./kubeconfig";
 
 /**
@@ -78,7 +79,7 @@ export function deploymentState(service: string, deployment: V1Deployment | unde
         service,
         ready: `${readyNow}/${wanted}`,
         ...(image === undefined ? {} : { image }),
-        ...(created === undefined ? {} : { rolledOutAt: new Date(created).toISOString().replace(/\.\d{3}Z$/, "Z") }),
+        ...(created === undefined ? {} : { rolledOutAt: toRfc3339Utc(new Date(created)) }),
     };
     const stalled = status.conditions?.find((c) => c.type === "Progressing" && c.status === "False")?.reason;
     const reason = failingReason(pods, current) ?? stalled;

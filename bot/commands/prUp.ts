@@ -1,4 +1,4 @@
-import type { OutputMap } from "@pulumi/pulumi/automation";
+import type { ConfigMap, OutputMap } from "@pulumi/pulumi/automation";
 import { prStackName } from "../../lib/naming";
 import { toRfc3339Utc } from "../../lib/timestamp";
 import { prConfigUpdate } from "../configChanges";
@@ -75,11 +75,11 @@ export async function prUp(command: PrUpCommand, ctx: BotContext): Promise<void>
 }
 
 function now(ctx: BotContext): string {
-    return toRfc3339Utc(new Date(Math.floor(ctx.now() / 1_000) * 1_000));
+    return toRfc3339Utc(new Date(ctx.now()));
 }
 
 /** Each service's live state for the comment; a cluster that cannot be read leaves the states out, with a warning. */
-async function liveStates(ctx: BotContext, config: Parameters<BotContext["workloadApi"]>[0], outputs: Record<string, unknown>): Promise<ServiceState[] | undefined> {
+async function liveStates(ctx: BotContext, config: ConfigMap, outputs: Record<string, unknown>): Promise<ServiceState[] | undefined> {
     const names = Object.keys((outputs.services ?? {}) as Record<string, unknown>);
     try {
         return await serviceStates(await ctx.workloadApi(config), String(outputs.namespace), names);
