@@ -3,7 +3,8 @@
 #   pulumi + its Node.js language host, the Kubernetes provider (registered in a
 #   private PULUMI_HOME), a control plane (etcd, kube-apiserver,
 #   kube-controller-manager, kube-scheduler, kubectl if missing), kwok/kwokctl
-#   and the Argo Rollouts controller + kubectl plugin + CRDs. It also copies, with
+#   the Argo Rollouts controller + kubectl plugin + CRDs, and Prometheus + promtool
+#   (analysis runs and alert-rule tests). It also copies, with
 #   nothing to build, the CRD manifests of the platform's other add-ons (ArgoCD,
 #   prometheus-operator, cert-manager) out of their Go modules.
 # Everything comes from Go module sources at the versions in versions.env and
@@ -359,6 +360,27 @@ ensure_argo_rollouts() {
   add_bin_dir "$ARGO_ROLLOUTS_DIR"
 }
 
+# --- Prometheus + promtool ------------------------------------------------------
+
+PROMETHEUS_MODULE=github.com/prometheus/prometheus
+
+# Both commands live in the one module (no replaces). remove_all_sd leaves only static
+# scrape configs, which is all the tests use, and drops a third of the packages; without
+# the builtinassets tag the web UI answers 500 while the HTTP API works.
+build_prometheus() {
+  local dir=$1 src=$SRC_DIR/prometheus-$PROMETHEUS_VERSION module=$PROMETHEUS_MODULE@v$PROMETHEUS_VERSION
+  wrapper_module "$src" "$module"
+  (cd "$src" && run "$module" "${GO_BUILD[@]}" -tags remove_all_sd -o "$dir/" \
+    -ldflags "-X github.com/prometheus/common/version.Version=$PROMETHEUS_VERSION" \
+    "$PROMETHEUS_MODULE/cmd/prometheus" "$PROMETHEUS_MODULE/cmd/promtool")
+}
+
+ensure_prometheus() {
+  local dir=$TOOLCHAIN_DIR/prometheus-$PROMETHEUS_VERSION
+  piece prometheus "$PROMETHEUS_VERSION" "$dir" "$PROMETHEUS_MODULE@v$PROMETHEUS_VERSION tags=remove_all_sd" build_prometheus prometheus promtool
+  add_bin_dir "$dir"
+}
+
 # --- Platform CRDs ---------------------------------------------------------------
 
 PLATFORM_CRD_DIRS=()    # what env.sh exports as ROLLOUT_STACKS_PLATFORM_CRDS
@@ -431,6 +453,7 @@ main() {
   ensure_etcd
   ensure_kwok
   ensure_argo_rollouts
+  ensure_prometheus
   ensure_platform_crds
   write_env_file
   log "built for ${TOTAL_SECONDS}s in this run; cache: $CACHE_DIR"
