@@ -2,7 +2,8 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { AnalysisMetricSpec, AnalysisTemplateSpec, ARGO_API_VERSION } from "../lib/argoTypes";
 import { goDurationSeconds } from "../lib/duration";
-import { AnalysisTemplateName, POD_TEMPLATE_HASH_ARG, POD_TEMPLATE_HASH_METRIC_LABEL, SERVICE_NAME_ARG } from "../lib/rolloutStrategy";
+import { AppMetrics, POD_TEMPLATE_HASH_METRIC_LABEL, SERVICE_METRIC_LABEL } from "../lib/appMetrics";
+import { AnalysisTemplateName, POD_TEMPLATE_HASH_ARG, SERVICE_NAME_ARG } from "../lib/rolloutStrategy";
 
 export interface AnalysisTemplatesArgs {
     /** Namespace of the templates: the Rollouts' that refer to them. */
@@ -21,17 +22,13 @@ export interface AnalysisTemplatesArgs {
     readonly failureLimit: number;
     /** Wait before the first measurement, a Go duration. @default the first measurement is taken at once */
     readonly initialDelay?: string;
-    /** Counter of handled requests, labelled with the status code. @default "http_requests_total" */
-    readonly requestsMetric?: string;
-    /** Label of requestsMetric that carries the status code. @default "code" */
-    readonly statusLabel?: string;
-    /** Histogram of request durations in seconds, without `_bucket`. @default "http_request_duration_seconds" */
-    readonly latencyMetric?: string;
+    /** The services' request counter and latency histogram, as the dashboards and alerts read them too. */
+    readonly appMetrics: AppMetrics;
 }
 
 /** The metric labels of the pods one analysis measures: one service's newest ReplicaSet in the namespace. */
 function podSelector(namespace: string): string {
-    return `namespace="${namespace}", job="{{args.${SERVICE_NAME_ARG}}}", ${POD_TEMPLATE_HASH_METRIC_LABEL}="{{args.${POD_TEMPLATE_HASH_ARG}}}"`;
+    return `namespace="${namespace}", ${SERVICE_METRIC_LABEL}="{{args.${SERVICE_NAME_ARG}}}", ${POD_TEMPLATE_HASH_METRIC_LABEL}="{{args.${POD_TEMPLATE_HASH_ARG}}}"`;
 }
 
 /** Prometheus needs a few scrapes inside a rate window; 1m holds four at the usual 15s. */
@@ -61,9 +58,7 @@ function metric(args: AnalysisTemplatesArgs, address: string, name: AnalysisTemp
 function analysisTemplateSpecs(args: AnalysisTemplatesArgs, namespace: string, address: string): Record<AnalysisTemplateName, AnalysisTemplateSpec> {
     const selector = podSelector(namespace);
     const window = rateWindow(args.interval);
-    const requests = args.requestsMetric ?? "http_requests_total";
-    const status = args.statusLabel ?? "code";
-    const latency = args.latencyMetric ?? "http_request_duration_seconds";
+    const { requests, statusLabel: status, latency } = args.appMetrics;
     const templateArgs = [{ name: SERVICE_NAME_ARG }, { name: POD_TEMPLATE_HASH_ARG }];
     return {
         "success-rate": {

@@ -28,10 +28,10 @@ export type { EnvironmentService, EnvironmentServiceOutput, ProgressiveEnvironme
 export type { ProgressiveServiceArgs, RestartStrategy } from "./progressiveService";
 export type { ServiceDeploymentArgs } from "./serviceDeployment";
 export type { IngressRoute, IngressTls, ServiceIngressArgs } from "./serviceIngress";
+export type { AppMetrics } from "../lib/appMetrics";
 export type { BackendEndpoint, BackendKind } from "../lib/backends";
 export type { ChartSource, HelmValues } from "../lib/helmCharts";
 export type { PodTemplateArgs } from "../lib/podTemplate";
-export type { AppMetrics } from "../lib/rolloutMetrics";
 export type {
     AnalysisRef, AnalysisTemplateName, BlueGreenStrategy, CanaryScale, CanaryStep, CanaryStrategy, DeliveryStrategy, IntOrPercent,
     NginxTrafficRouting,

@@ -2,12 +2,11 @@ import type { IServiceMonitor } from "@kubernetes-models/prometheus-operator/mon
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { platformAlertRules } from "../lib/alertRules";
+import { AppMetrics } from "../lib/appMetrics";
 import { platformDashboards } from "../lib/dashboards";
 import { chartReference, ChartSource, HelmValues, mergeValues } from "../lib/helmCharts";
 import { podSecurityLabels } from "../lib/podSecurity";
-import {
-    AppMetrics, KUBE_STATE_LABEL_ALLOWLIST, ROLLOUT_STATE_RBAC_RULES, rolloutStateMetricsConfig,
-} from "../lib/rolloutMetrics";
+import { KUBE_STATE_LABEL_ALLOWLIST, ROLLOUT_STATE_RBAC_RULES, rolloutStateMetricsConfig } from "../lib/rolloutMetrics";
 
 /** The Helm release name; kube-prometheus-stack's own selectors look for `release: <it>`. */
 export const MONITORING_RELEASE = "kube-prometheus-stack";

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { goDurationSeconds, pauseDurationSeconds } from "../lib/duration";
 import { ANALYSIS_TEMPLATE_NAMES, CanaryStep } from "../lib/rolloutStrategy";
+import { movedToAppMetrics } from "./appMetrics";
 import { dnsLabel, dnsName, dnsSubdomain, exactlyOneOf } from "./primitives";
 
 /**
@@ -157,10 +158,6 @@ const blueGreenSchema = z.strictObject({
 
 const strategySchema = exactlyOneOf({ canary: canarySchema, blueGreen: blueGreenSchema });
 
-const metricName = (fallback: string) => z.string()
-    .regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/, { error: "expected a Prometheus metric name such as http_requests_total" })
-    .default(fallback);
-
 const analysisSchema = z.strictObject({
     prometheusAddress: z.url({ protocol: /^https?$/, error: "expected an http(s) URL of Prometheus, such as http://prometheus-operated.monitoring.svc:9090" })
         .default("http://prometheus-operated.monitoring.svc:9090"),
@@ -172,9 +169,9 @@ const analysisSchema = z.strictObject({
     count: wholeNumber(1, "1 or more measurements").default(3),
     failureLimit: wholeNumber(0, "0 or more failed measurements").default(1),
     initialDelay: goDuration(0).optional(),
-    requestsMetric: metricName("http_requests_total"),
-    statusLabel: z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, { error: "expected a Prometheus label name such as code" }).default("code"),
-    latencyMetric: metricName("http_request_duration_seconds"),
+    requestsMetric: movedToAppMetrics("requests"),
+    statusLabel: movedToAppMetrics("statusLabel"),
+    latencyMetric: movedToAppMetrics("latency"),
 }).superRefine((analysis, ctx) => {
     if (analysis.failureLimit >= analysis.count) {
         ctx.addIssue({
@@ -183,7 +180,7 @@ const analysisSchema = z.strictObject({
             message: `with failureLimit ${analysis.failureLimit} and count ${analysis.count} the analysis can never fail; lower failureLimit below count`,
         });
     }
-});
+}).transform(({ requestsMetric: _requests, statusLabel: _status, latencyMetric: _latency, ...analysis }) => analysis);
 
 const replicaCount = z.int({ error: "expected a whole number" }).min(0, { error: "expected 0 to 100 replicas" }).max(100, { error: "expected 0 to 100 replicas" });
 

@@ -7,7 +7,7 @@ import { ParsedStackConfig, stackConfigSchema } from "./schema";
 export type ConfigSource = (key: string) => string | undefined;
 
 /** Keys whose values are structured (the CLI passes them to the program as JSON text). */
-const STRUCTURED_KEYS = ["services", "images", "pr", "environment", "platform", "backends"] as const;
+const STRUCTURED_KEYS = ["services", "images", "pr", "environment", "platform", "backends", "appMetrics"] as const;
 const STRING_KEYS = ["domain", "imageTag", "deployedAt"] as const;
 
 /** A backing service: where it is (plain) and how to reach it (a secret: URLs may carry credentials). */

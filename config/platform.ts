@@ -2,6 +2,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { IN_CLUSTER_SERVER, projectPermits } from "../lib/argoCd";
 import { ChartSource, HelmValues } from "../lib/helmCharts";
+import { movedToAppMetrics } from "./appMetrics";
 import { dnsLabel, dnsSubdomain } from "./primitives";
 
 /**
@@ -117,9 +118,6 @@ const argoCdSchema = z.strictObject({
     cascadeDelete: z.boolean({ error: "expected true or false" }).default(true),
 });
 
-const promIdentifier = z.string().regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/, { error: "expected a Prometheus metric name" });
-const promLabel = z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, { error: "expected a Prometheus label name" });
-
 const monitoringSchema = z.strictObject({
     ...addOnFields("monitoring"),
     installVia,
@@ -129,12 +127,7 @@ const monitoringSchema = z.strictObject({
      */
     grafanaAdminPassword: z.string().min(12, { error: "expected at least 12 characters" })
         .transform((password): pulumi.Input<string> => password).optional(),
-    /** How the services report HTTP traffic: the dashboards and alerts query these. */
-    appMetrics: z.strictObject({
-        requests: promIdentifier.default("http_requests_total"),
-        statusLabel: promLabel.default("code"),
-        latency: promIdentifier.default("http_request_duration_seconds"),
-    }).prefault({}),
+    appMetrics: movedToAppMetrics(),
     /** How far the canary's error ratio may exceed the stable's before the alert fires (0.01 = one point). */
     canaryErrorMargin: z.number({ error: "expected a number between 0 and 1" }).min(0).max(1).default(0.01),
     /** Labels on the platform's ServiceMonitors and rules, for a Prometheus that selects by label; kube-prometheus-stack's release label unless given. */
@@ -212,7 +205,7 @@ export type AddOnConfig<Install, Rest> = { readonly enabled: false } | ({ readon
 export type ArgoRolloutsConfig = AddOnConfig<InstallViaHelm | InstallViaArgoCd | InstallViaExternal, Pick<z.output<typeof argoRolloutsSchema>, "dashboard">>;
 export type ArgoCdConfig = AddOnConfig<InstallViaHelm | InstallViaExternal, Pick<z.output<typeof argoCdSchema>, "project" | "applications" | "cascadeDelete">>;
 export type MonitoringConfig = AddOnConfig<MonitoringViaHelm | InstallViaExternal,
-    Pick<z.output<typeof monitoringSchema>, "appMetrics" | "canaryErrorMargin" | "resourceLabels">>;
+    Pick<z.output<typeof monitoringSchema>, "canaryErrorMargin" | "resourceLabels">>;
 export type CertManagerConfig = AddOnConfig<InstallViaHelm | InstallViaExternal, Pick<z.output<typeof certManagerSchema>, "clusterIssuers">>;
 
 /** The platform as the stack deploys it: each add-on's install mode carries what that mode needs, and nothing else. */
@@ -261,7 +254,7 @@ function platformConfig(platform: PlatformFields, report: Report): PlatformConfi
     const { argoRollouts: rollouts, argoCd: cd, monitoring: grafana, certManager: certs } = platform;
     const argoRollouts = addOn(rollouts, { dashboard: rollouts.dashboard }, () => rolloutsInstall(rollouts, report));
     const argoCd = addOn(cd, { project: cd.project, applications: cd.applications, cascadeDelete: cd.cascadeDelete }, () => helmOrExternal(cd));
-    const monitoring = addOn(grafana, { appMetrics: grafana.appMetrics, canaryErrorMargin: grafana.canaryErrorMargin, resourceLabels: grafana.resourceLabels },
+    const monitoring = addOn(grafana, { canaryErrorMargin: grafana.canaryErrorMargin, resourceLabels: grafana.resourceLabels },
         () => monitoringInstall(grafana, report));
     const certManager = addOn(certs, { clusterIssuers: certs.clusterIssuers }, () => helmOrExternal(certs));
     return argoRollouts === undefined || argoCd === undefined || monitoring === undefined || certManager === undefined

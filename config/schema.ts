@@ -6,6 +6,7 @@ import {
     dnsLabel, dnsName, dnsSubdomain, httpPath, imageReference, imageRepository, imageTag, port,
     positiveInt, quantity, rfc3339Utc,
 } from "./primitives";
+import { appMetricsSchema } from "./appMetrics";
 import { environmentSchema } from "./environment";
 import { platformSchema } from "./platform";
 
@@ -94,6 +95,7 @@ export const stackConfigSchema = z.strictObject({
     environment: environmentSchema.optional(),
     platform: platformSchema.optional(),
     backends: backendsSchema.default({}),
+    appMetrics: appMetricsSchema,
 }).superRefine((config, ctx) => {
     if (config.pr === undefined && config.environment === undefined && config.platform === undefined) {
         ctx.addIssue({

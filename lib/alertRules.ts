@@ -1,6 +1,7 @@
 import type { IPrometheusRule } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule";
+import { AppMetrics } from "./appMetrics";
 import {
-    ABORTED_PHASE, AppMetrics, DEGRADED_PHASES, errorRatio, kubeStateLabel, PR_NAMESPACE_LABEL, requestRate, ROLLOUT_INFO,
+    ABORTED_PHASE, DEGRADED_PHASES, errorRatio, kubeStateLabel, PR_NAMESPACE_LABEL, requestRate, ROLLOUT_INFO,
 } from "./rolloutMetrics";
 
 /** The PrometheusRule spec; typed by the prometheus-operator CRD so a misspelt field fails to compile. */

@@ -1,6 +1,7 @@
+import { AppMetrics } from "./appMetrics";
 import { common, dashboard, DashboardModel, prometheus, table, timeseries } from "./grafanaSdk";
 import {
-    AppMetrics, byVersion, errorRatio, requestRate, ROLLOUT_INFO, ROLLOUT_REPLICAS_AVAILABLE, ROLLOUT_REPLICAS_DESIRED,
+    byVersion, errorRatio, requestRate, ROLLOUT_INFO, ROLLOUT_REPLICAS_AVAILABLE, ROLLOUT_REPLICAS_DESIRED,
     ROLLOUT_REPLICAS_UPDATED, ROLLOUT_STEP, ROLLOUT_TRAFFIC_WEIGHT, Scope,
 } from "./rolloutMetrics";
 

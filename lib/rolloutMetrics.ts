@@ -1,4 +1,4 @@
-import { POD_TEMPLATE_HASH_METRIC_LABEL } from "./rolloutStrategy";
+import { AppMetrics, POD_TEMPLATE_HASH_METRIC_LABEL } from "./appMetrics";
 
 /**
  * The metrics the platform's dashboards and alerts are written against, and the PromQL over them.
@@ -9,19 +9,9 @@ import { POD_TEMPLATE_HASH_METRIC_LABEL } from "./rolloutStrategy";
  *   status fields the controller does not export (step, traffic weight, revisions), read through
  *   its custom-resource-state configuration below;
  * - the services themselves: a request counter with a status-code label and a latency histogram,
- *   named by `platform.monitoring.appMetrics`, scraped by each environment's ServiceMonitor with
+ *   named by the `appMetrics` config key (lib/appMetrics.ts), scraped by each environment's ServiceMonitor with
  *   `job` = the service's name and the pod's `rollouts_pod_template_hash` (components/progressiveService.ts).
  */
-
-/** How the services report HTTP traffic. */
-export interface AppMetrics {
-    /** Counter of handled requests, e.g. `http_requests_total`. */
-    readonly requests: string;
-    /** Label of `requests` carrying the HTTP status code, e.g. `code`. */
-    readonly statusLabel: string;
-    /** Latency histogram in seconds without the `_bucket` suffix, e.g. `http_request_duration_seconds`. */
-    readonly latency: string;
-}
 
 /** `rollout_info{namespace, name, strategy, traffic_router, phase}`, 1 per Rollout. */
 export const ROLLOUT_INFO = "rollout_info";

@@ -31,7 +31,7 @@ export function deployEnvironmentStack(
             replicas: environment.replicas[spec.name],
         })),
         strategy: environment.strategy,
-        analysis: environment.analysis,
+        analysis: { ...environment.analysis, appMetrics: config.appMetrics },
         host,
         tls: environment.tlsSecretName === undefined ? { clusterIssuer: environment.clusterIssuer } : { secretName: environment.tlsSecretName },
         deployedAt: config.deployedAt,

@@ -21,10 +21,10 @@ interface PlatformOutputs {
  * CRDs. `readiness` is what the environment's objects wait for: the Rollouts CRDs and controller, the
  * monitoring CRDs (for their ServiceMonitors) and the ClusterIssuers (for their ingresses).
  *
- * The platform reads only its own key of the stack config; it takes the whole config like every
- * composition does.
+ * The platform reads its own key of the stack config, and `appMetrics`, which its dashboards and
+ * alerts share with the environments' analysis.
  */
-export function deployPlatformStack(_config: StackConfig, platform: PlatformConfig): { outputs: Record<string, unknown>; readiness: pulumi.Resource[] } {
+export function deployPlatformStack(config: StackConfig, platform: PlatformConfig): { outputs: Record<string, unknown>; readiness: pulumi.Resource[] } {
     const { argoRollouts, argoCd, monitoring, certManager } = platform;
     const readiness: pulumi.Resource[] = [];
     const outputs: PlatformOutputs = {};
@@ -62,7 +62,7 @@ export function deployPlatformStack(_config: StackConfig, platform: PlatformConf
         const monitors = new Monitoring("monitoring", {
             namespace: monitoring.namespace,
             install: monitoring.installVia === "helm" ? monitoringInstall(monitoring, certs) : undefined,
-            appMetrics: monitoring.appMetrics,
+            appMetrics: config.appMetrics,
             canaryErrorMargin: monitoring.canaryErrorMargin,
             scrapeTargets: argoRollouts.enabled ? [argoRolloutsMetrics(argoRollouts.namespace)] : [],
             resourceLabels: monitoring.resourceLabels,

@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as components from "../../components";
+import { DEFAULT_APP_METRICS } from "../../lib/appMetrics";
 import {
     AnalysisTemplates, AnalysisTemplatesArgs, ArgoCd, ArgoRolloutsController, CertManager, DeliveryStrategy, IsolatedNamespace, Monitoring,
     PrEnvironment, PrEnvironmentArgs, ProgressiveEnvironment, ProgressiveEnvironmentArgs, ProgressiveService, ProgressiveServiceArgs,
@@ -34,6 +35,7 @@ const blueGreen: DeliveryStrategy = { blueGreen: { autoPromotionEnabled: true, s
 
 const analysis: Omit<AnalysisTemplatesArgs, "namespace"> = {
     prometheusAddress: "http://prometheus.monitoring.svc:9090", successRate: 0.99, latencyP99Ms: 300, interval: "30s", count: 4, failureLimit: 0,
+    appMetrics: DEFAULT_APP_METRICS,
 };
 
 /** A value known only once another resource exists, as a user's program would pass it. */
