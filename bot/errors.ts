@@ -20,6 +20,8 @@ export const EXIT = {
     concurrentUpdate: 5,
     /** A followed Rollout ended Degraded or aborted, or did not settle in time. */
     rollout: 6,
+    /** A followed Rollout paused on an inconclusive analysis: a person decides, with promote or abort. */
+    inconclusive: 7,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
@@ -40,10 +42,13 @@ export class BotError extends Error {
     }
 }
 
-/** A Rollout that ended Degraded (aborted included) or did not settle before the timeout. */
+/**
+ * A Rollout that ended Degraded (aborted included), did not settle before the timeout (both exit 6),
+ * or paused on an inconclusive analysis (exit 7).
+ */
 export class RolloutOutcomeError extends BotError {
-    constructor(message: string, readonly outcome: "degraded" | "timeout") {
-        super(message, EXIT.rollout);
+    constructor(message: string, readonly outcome: "degraded" | "timeout" | "inconclusive") {
+        super(message, outcome === "inconclusive" ? EXIT.inconclusive : EXIT.rollout);
         this.name = "RolloutOutcomeError";
     }
 }

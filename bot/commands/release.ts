@@ -5,8 +5,7 @@ import { updateStack } from "../engine";
 import {
     BotCommand, examples, Following, following, imageOption, jsonOption, STACK_HELP, stackName, timeoutOption, Updating, updating, waitLockOption, waitOption,
 } from "../options";
-import { followServices } from "../rollouts/follow";
-import { describeRollout } from "../rollouts/status";
+import { describeFollowed, followServices } from "../rollouts/follow";
 import { openStack } from "../workspace";
 
 export type ReleaseCommand = { readonly kind: "release"; readonly stack: string; readonly images: Readonly<Record<string, string>> } & Updating & Following;
@@ -41,7 +40,7 @@ export async function release(command: ReleaseCommand, ctx: BotContext): Promise
     }, ctx);
     const rollouts = command.wait ? await followServices(stack, services, command.timeoutMs, ctx) : [];
     ctx.out.result(
-        [`released ${described} to ${command.stack}`, ...rollouts.map((summary) => `  ${describeRollout(summary)}`)].join("\n"),
+        [`released ${described} to ${command.stack}`, ...rollouts.flatMap((rollout) => describeFollowed(rollout).map((text) => `  ${text}`))].join("\n"),
         { stack: command.stack, images: command.images, changes: result.summary.resourceChanges ?? {}, rollouts },
     );
 }

@@ -8,8 +8,7 @@ import { undoTarget, UndoTarget } from "../imageHistory";
 import {
     BotCommand, examples, Following, following, jsonOption, serviceName, STACK_HELP, stackName, timeoutOption, Updating, updating, waitLockOption, waitOption,
 } from "../options";
-import { followServices } from "../rollouts/follow";
-import { describeRollout } from "../rollouts/status";
+import { describeFollowed, followServices } from "../rollouts/follow";
 import { openStack } from "../workspace";
 
 export type UndoCommand = { readonly kind: "undo"; readonly stack: string; readonly service: string } & Updating & Following;
@@ -70,7 +69,7 @@ export async function undo(command: UndoCommand, ctx: BotContext): Promise<void>
     }, ctx);
     const rollouts = command.wait ? await followServices(stack, [command.service], command.timeoutMs, ctx) : [];
     ctx.out.result(
-        [`${command.service} in ${command.stack} is back at ${to} (was ${from})`, ...rollouts.map((summary) => `  ${describeRollout(summary)}`)].join("\n"),
+        [`${command.service} in ${command.stack} is back at ${to} (was ${from})`, ...rollouts.flatMap((rollout) => describeFollowed(rollout).map((text) => `  ${text}`))].join("\n"),
         { stack: command.stack, service: command.service, from: target.current ?? null, to: image ?? null, changes: result.summary.resourceChanges ?? {}, rollouts },
     );
 }

@@ -1,6 +1,7 @@
 import { BotError, EXIT } from "../errors";
 import { KubeconfigSource, loadKubeConfig } from "../kubeconfig";
-import { Rollout, ROLLOUT_GROUP, ROLLOUT_PLURAL, ROLLOUT_VERSION } from "./types";
+import { AnalysisRun } from "./analysis";
+import { ANALYSIS_RUN_PLURAL, POD_TEMPLATE_HASH_LABEL, Rollout, ROLLOUT_GROUP, ROLLOUT_PLURAL, ROLLOUT_VERSION } from "./types";
 
 /** Reads and patches Rollouts; {@link kubernetesRolloutApi} is the real one, tests pass their own. */
 export interface RolloutApi {
@@ -8,6 +9,8 @@ export interface RolloutApi {
     list(namespace: string): Promise<Rollout[]>;
     /** A JSON merge patch (a whole patch document) of the Rollout, or of its status subresource. */
     patch(namespace: string, name: string, body: object, subresource?: "status"): Promise<Rollout>;
+    /** The AnalysisRuns started for the ReplicaSet with this pod-template hash, by any Rollout of the namespace. */
+    analysisRuns(namespace: string, podHash: string): Promise<AnalysisRun[]>;
 }
 
 /** The error a RolloutApi raises for an HTTP status, so the plugin's NotFound fallback can be mirrored. */
@@ -39,6 +42,12 @@ export async function kubernetesRolloutApi(source: KubeconfigSource): Promise<Ro
         get: (namespace, name) => wrap(`get Rollout ${namespace}/${name}`, () => api.getNamespacedCustomObject({ ...base, namespace, name })) as Promise<Rollout>,
         list: async (namespace) => {
             const list = await wrap(`list Rollouts in ${namespace}`, () => api.listNamespacedCustomObject({ ...base, namespace })) as { items?: Rollout[] };
+            return list.items ?? [];
+        },
+        analysisRuns: async (namespace, podHash) => {
+            const list = await wrap(`list AnalysisRuns in ${namespace}`, () => api.listNamespacedCustomObject({
+                ...base, plural: ANALYSIS_RUN_PLURAL, namespace, labelSelector: `${POD_TEMPLATE_HASH_LABEL}=${podHash}`,
+            })) as { items?: AnalysisRun[] };
             return list.items ?? [];
         },
         patch: (namespace, name, body, subresource) => wrap(

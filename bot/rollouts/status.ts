@@ -136,11 +136,25 @@ export function describeRollout(summary: RolloutSummary): string {
     return parts.join("  ").trimEnd() + (summary.message === "" ? "" : ` (${summary.message})`);
 }
 
-export type WaitVerdict = "continue" | "healthy" | "paused" | "degraded";
+export type WaitVerdict = "continue" | "healthy" | "paused" | "inconclusive" | "degraded";
+
+/** The pause condition the controller sets when an analysis measured neither success nor failure. */
+export const INCONCLUSIVE_PAUSE_REASON = "InconclusiveAnalysisRun";
 
 /**
- * When `--wait` stops: Healthy; Degraded (aborted included); or Paused waiting for a human
- * (`spec.paused`, an indefinite canary pause step, a blue/green promotion without auto-promotion).
+ * True when the Rollout runs any analysis: a canary analysis step or background analysis, or a
+ * blue/green pre- or post-promotion analysis.
+ */
+export function usesAnalysis(rollout: Rollout): boolean {
+    const { canary, blueGreen } = rollout.spec?.strategy ?? {};
+    return (canary?.steps ?? []).some((step) => step.analysis !== undefined) || canary?.analysis !== undefined
+        || blueGreen?.prePromotionAnalysis !== undefined || blueGreen?.postPromotionAnalysis !== undefined;
+}
+
+/**
+ * When `--wait` stops: Healthy; Degraded (aborted included); Paused on an inconclusive analysis; or
+ * Paused waiting for a human (`spec.paused`, an indefinite canary pause step, a blue/green
+ * promotion without auto-promotion).
  * A timed pause step (`pause: {duration: 2m}`) is part of the walk and is followed through.
  */
 export function waitVerdict(rollout: Rollout): WaitVerdict {
@@ -156,6 +170,9 @@ export function waitVerdict(rollout: Rollout): WaitVerdict {
     }
     if (phase !== "Paused") {
         return "continue";
+    }
+    if ((rollout.status?.pauseConditions ?? []).some((condition) => condition.reason === INCONCLUSIVE_PAUSE_REASON)) {
+        return "inconclusive";
     }
     if (rollout.spec?.paused === true) {
         return "paused";

@@ -3,6 +3,9 @@ import type { RolloutSpec, RolloutStatusSpec } from "../../lib/argoTypes";
 export const ROLLOUT_GROUP = "argoproj.io";
 export const ROLLOUT_VERSION = "v1alpha1";
 export const ROLLOUT_PLURAL = "rollouts";
+export const ANALYSIS_RUN_PLURAL = "analysisruns";
+/** The label the controller puts on a Rollout's ReplicaSets, pods and AnalysisRuns. */
+export const POD_TEMPLATE_HASH_LABEL = "rollouts-pod-template-hash";
 
 /** What a live read may leave out: every field of T optional and read-only, at every depth. */
 type LivePartial<T> = T extends readonly (infer E)[]

@@ -196,7 +196,7 @@ describe("Rollouts", () => {
             ];
             let now = 0;
             const lines: string[] = [];
-            const api = { get: async () => states.shift()! } as unknown as RolloutApi;
+            const api = { get: async () => states.shift()!, analysisRuns: async () => [] } as unknown as RolloutApi;
             const summary = await followRollout(api, "prod", "cart-service", 60_000, {
                 progress: (line) => lines.push(line.trim()), now: () => now, sleep: async (ms) => { now += ms; },
             });
