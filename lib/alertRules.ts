@@ -76,7 +76,7 @@ export function platformAlertRules(args: AlertRulesArgs): PrometheusRuleSpec {
                     {
                         alert: ALERTS.prCrashLooping,
                         expr: `(max by (namespace, pod, container) (max_over_time(kube_pod_container_status_waiting_reason{reason="CrashLoopBackOff"}[5m])) >= 1) ` +
-                            `* on (namespace) group_left (pr) label_replace(kube_namespace_labels{${prLabel}!=""}, "pr", "$1", "${prLabel}", "(.+)")`,
+                            `* on (namespace) group_left (pr) max by (namespace, pr) (label_replace(kube_namespace_labels{${prLabel}!=""}, "pr", "$1", "${prLabel}", "(.+)"))`,
                         for: "10m",
                         labels: { severity: "warning" satisfies Severity },
                         annotations: {

@@ -173,7 +173,7 @@ describe("alert rules", () => {
     it("fire on crash-looping pods only in PR namespaces, naming the PR", () => {
         const expr = String(rule(ALERTS.prCrashLooping).expr);
         assert.match(expr, /kube_pod_container_status_waiting_reason\{reason="CrashLoopBackOff"\}/);
-        assert.match(expr, /\* on \(namespace\) group_left \(pr\) label_replace\(kube_namespace_labels\{label_rollout_stacks_io_pr!=""\}, "pr", "\$1", "label_rollout_stacks_io_pr", "\(\.\+\)"\)$/);
+        assert.match(expr, /\* on \(namespace\) group_left \(pr\) max by \(namespace, pr\) \(label_replace\(kube_namespace_labels\{label_rollout_stacks_io_pr!=""\}, "pr", "\$1", "label_rollout_stacks_io_pr", "\(\.\+\)"\)\)$/);
         assert.match(rule(ALERTS.prCrashLooping).annotations!.summary!, /PR \{\{ \$labels\.pr \}\}/);
     });
 });
