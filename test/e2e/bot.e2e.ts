@@ -1,5 +1,4 @@
 import * as assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
@@ -7,6 +6,7 @@ import { catalogueNames, REPO_ROOT } from "../support/projectConfig";
 import { FakeGitHub } from "../support/fakeGitHub";
 import { readSections } from "../../bot/github/stickyComment";
 import type { RolloutSummary } from "../../bot/rollouts/status";
+import { BotRun, botRunner, failed, succeeded } from "./support/bot";
 import { engineEnv, withStack } from "./support/engine";
 import { Cluster, restartedAt } from "./support/kube";
 
@@ -15,22 +15,11 @@ const CATALOGUE = ["cart-service", "order-service", "payment-service", "product-
 const SERVICES = CATALOGUE.join(",");
 const GITHUB_TOKEN = "ghs_e2e-token";
 const REPOSITORY = "pilab-hu/shop";
-/** Variables the user's shell may export that would send the bot to a real GitHub. */
-const GITHUB_VARIABLES = ["GITHUB_TOKEN", "GH_TOKEN", "GITHUB_REPOSITORY", "GITHUB_API_URL"];
-const BOT = path.join(REPO_ROOT, "bot", "bin.js");
 const RFC3339_SECONDS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
 /** @pulumi/policy reports the pack's version from its package.json. */
 const POLICY_PACK_VERSION = (JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "policy", "package.json"), "utf8")) as { version: string }).version;
 
-/** What one bot run left: its exit code, the JSON document it printed on stdout, and its progress. */
-interface BotRun {
-    readonly code: number | null;
-    readonly result: unknown;
-    readonly stderr: string;
-}
-
 /** The --json documents the scenarios read (docs/release-bot.md), as far as they assert on them. */
-interface Failure { readonly error: string; readonly exitCode: number }
 interface Commented { readonly comment?: { readonly posted: boolean; readonly action?: string } }
 interface PrUpResult extends Commented { readonly url: string; readonly outputs: { readonly namespace: string }; readonly changes: Readonly<Record<string, number>> }
 interface PreviewResult extends Commented {
@@ -61,47 +50,15 @@ describe("release bot on the real engine", () => {
         assert.match(backendUrl, /^file:\/\//, "the bot's end-to-end tests need a file backend (scripts/e2e.sh sets one up)");
     });
 
+    const runBot = botRunner(env);
+
     function bot(...args: string[]): Promise<BotRun> {
-        return botWith({}, ...args);
+        return runBot(args);
     }
 
-    /** A bot run with extra environment, e.g. a fake GitHub; GitHub variables of the caller's shell never leak in. */
+    /** A bot run with extra environment, e.g. a fake GitHub. */
     function botWith(extra: Record<string, string>, ...args: string[]): Promise<BotRun> {
-        const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
-        for (const name of GITHUB_VARIABLES) {
-            delete childEnv[name];
-        }
-        return new Promise((resolve, reject) => {
-            const child = spawn(process.execPath, [BOT, ...args, "--json"], {
-                cwd: REPO_ROOT, env: { ...childEnv, ...extra }, stdio: ["ignore", "pipe", "pipe"],
-            });
-            let stdout = "";
-            let stderr = "";
-            child.stdout.on("data", (chunk) => (stdout += chunk));
-            child.stderr.on("data", (chunk) => (stderr += chunk));
-            child.once("error", reject);
-            child.once("close", (code) => {
-                try {
-                    resolve({ code, result: JSON.parse(stdout), stderr });
-                } catch {
-                    reject(new Error(`rollout-bot ${args.join(" ")} exited ${code} without a JSON document on stdout:\n${stdout}\n${stderr}`));
-                }
-            });
-        });
-    }
-
-    /** The result of a run that must succeed; a failure shows the bot's own output. */
-    function succeeded<T>(run: BotRun): T {
-        assert.equal(run.code, 0, `the bot failed:\n${run.stderr}`);
-        return run.result as T;
-    }
-
-    /** The failure document of a run that must fail with `code`. */
-    function failed(run: BotRun, code: number): Failure {
-        assert.equal(run.code, code, `expected exit ${code}:\n${run.stderr}`);
-        const failure = run.result as Failure;
-        assert.equal(failure.exitCode, code);
-        return failure;
+        return runBot(args, extra);
     }
 
     /** What the reaper decided and did for one stack. */

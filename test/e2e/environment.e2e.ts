@@ -8,16 +8,6 @@ import { REPO_ROOT } from "../support/projectConfig";
 import { changesByOp, engineEnv, setContractConfig, stepRecorder, withStack } from "./support/engine";
 import { Cluster } from "./support/kube";
 
-/** The slice of an Argo Rollout's status the scenarios read. */
-interface RolloutStatus {
-    readonly phase?: string;
-    readonly currentStepIndex?: number;
-    readonly currentPodHash?: string;
-    readonly stableRS?: string;
-    readonly abort?: boolean;
-    readonly observedGeneration?: string;
-}
-
 const NAMESPACE = "e2e-canary";
 const SERVICES = [
     { name: "cart-service", image: "ghcr.io/pilab-hu/cart-service", port: 8080, replicas: 5 },
@@ -37,30 +27,9 @@ function environmentConfig(images: Record<string, string> = {}): Record<string, 
 describe("canary environment on the real rollouts controller", () => {
     const cluster = new Cluster(engineEnv().KUBECONFIG);
 
-    async function rollout(name: string): Promise<{ generation?: number; status: RolloutStatus }> {
-        const object = await cluster.custom.getNamespacedCustomObject({
-            group: "argoproj.io", version: "v1alpha1", namespace: NAMESPACE, plural: "rollouts", name,
-        }) as { metadata: { generation?: number }; status?: RolloutStatus };
-        return { generation: object.metadata.generation, status: object.status ?? {} };
-    }
-
-    /** Waits for the controller to have seen the latest spec and reach `phase`. */
-    async function phaseOf(name: string, phase: string): Promise<RolloutStatus> {
-        return cluster.eventually(`${name} to be ${phase}`, async () => {
-            const { generation, status } = await rollout(name);
-            return String(generation) === status.observedGeneration && status.phase === phase ? status : undefined;
-        }, 180_000);
-    }
-
-    /** Replicas and image of each of the Rollout's ReplicaSets, by pod-template hash. */
-    async function replicaSets(name: string): Promise<Map<string, { replicas: number; image: string }>> {
-        const sets = (await cluster.apps.listNamespacedReplicaSet({ namespace: NAMESPACE })).items
-            .filter((rs) => rs.metadata?.ownerReferences?.some((ref) => ref.kind === "Rollout" && ref.name === name));
-        return new Map(sets.map((rs) => [rs.metadata!.labels!["rollouts-pod-template-hash"]!, {
-            replicas: rs.spec?.replicas ?? 0,
-            image: rs.spec!.template!.spec!.containers[0]!.image!,
-        }]));
-    }
+    const rollout = (name: string) => cluster.rollout(NAMESPACE, name);
+    const phaseOf = (name: string, phase: string) => cluster.rolloutPhase(NAMESPACE, name, phase);
+    const replicaSets = (name: string) => cluster.rolloutReplicaSets(NAMESPACE, name);
 
     async function release(stack: Stack, image: string): Promise<void> {
         await setContractConfig(stack, environmentConfig({ "cart-service": image }));

@@ -1,5 +1,18 @@
 import * as k8s from "@kubernetes/client-node";
 
+/** The slice of an Argo Rollout's status the scenarios read. */
+export interface RolloutStatus {
+    readonly phase?: string;
+    readonly message?: string;
+    readonly currentStepIndex?: number;
+    readonly currentPodHash?: string;
+    readonly stableRS?: string;
+    readonly abort?: boolean;
+    readonly observedGeneration?: string;
+    readonly pauseConditions?: readonly { readonly reason?: string }[];
+    readonly blueGreen?: { readonly activeSelector?: string; readonly previewSelector?: string };
+}
+
 /** A Kubernetes API client on the suite's kubeconfig, and the reads the scenarios assert on. */
 export class Cluster {
     private readonly config = new k8s.KubeConfig();
@@ -42,6 +55,31 @@ export class Cluster {
             }
         }
         return byOwner;
+    }
+
+    async rollout(namespace: string, name: string): Promise<{ generation?: number; status: RolloutStatus }> {
+        const object = await this.custom.getNamespacedCustomObject({
+            group: "argoproj.io", version: "v1alpha1", namespace, plural: "rollouts", name,
+        }) as { metadata: { generation?: number }; status?: RolloutStatus };
+        return { generation: object.metadata.generation, status: object.status ?? {} };
+    }
+
+    /** Waits for the controller to have seen the Rollout's latest spec and to report `phase`. */
+    async rolloutPhase(namespace: string, name: string, phase: string, timeoutMs = 180_000): Promise<RolloutStatus> {
+        return this.eventually(`${namespace}/${name} to be ${phase}`, async () => {
+            const { generation, status } = await this.rollout(namespace, name);
+            return String(generation) === status.observedGeneration && status.phase === phase ? status : undefined;
+        }, timeoutMs);
+    }
+
+    /** Replicas and image of each of a Rollout's ReplicaSets, by pod-template hash. */
+    async rolloutReplicaSets(namespace: string, name: string): Promise<Map<string, { replicas: number; image: string }>> {
+        const sets = (await this.apps.listNamespacedReplicaSet({ namespace })).items
+            .filter((rs) => rs.metadata?.ownerReferences?.some((ref) => ref.kind === "Rollout" && ref.name === name));
+        return new Map(sets.map((rs) => [rs.metadata!.labels!["rollouts-pod-template-hash"]!, {
+            replicas: rs.spec?.replicas ?? 0,
+            image: rs.spec!.template!.spec!.containers[0]!.image!,
+        }]));
     }
 
     /** Polls `check` until it returns a value other than undefined, or fails after `timeoutMs`. */
