@@ -8,6 +8,7 @@ import { execFileSync } from "node:child_process";
 import * as path from "node:path";
 import { Stack } from "@pulumi/pulumi/automation";
 import { engineEnv, openStack, setContractConfig } from "../test/e2e/support/engine";
+import { median, timed } from "./measure";
 
 export interface EngineRow {
     readonly services: number;
@@ -19,17 +20,6 @@ export interface EngineRow {
 }
 
 const BOT = path.join(__dirname, "..", "bot", "bin.js");
-
-async function timed(action: () => Promise<unknown> | unknown): Promise<number> {
-    const start = process.hrtime.bigint();
-    await action();
-    return Number(process.hrtime.bigint() - start) / 1e6;
-}
-
-function median(values: number[]): number {
-    const sorted = [...values].sort((a, b) => a - b);
-    return sorted[Math.floor(sorted.length / 2)] ?? NaN;
-}
 
 function stackConfig(size: number, deployedAt: string): Record<string, unknown> {
     return {

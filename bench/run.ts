@@ -6,6 +6,8 @@
 import { execFileSync } from "node:child_process";
 import * as path from "node:path";
 import { benchRestart } from "./engineRestart";
+import { median } from "./measure";
+import { benchRelease } from "./releaseAnalysis";
 
 const SIZES = [4, 40, 400];
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -25,12 +27,7 @@ function measure(size: number): Sample {
     return JSON.parse(out.trim().split("\n").pop() ?? "") as Sample;
 }
 
-function median(values: number[]): number {
-    const sorted = [...values].sort((a, b) => a - b);
-    return sorted[Math.floor(sorted.length / 2)] ?? NaN;
-}
-
-function mocksTable(): void {
+async function mocksTable(): Promise<void> {
     const rows = SIZES.map((size) => {
         const samples = Array.from({ length: RUNS }, () => measure(size));
         return {
@@ -64,12 +61,37 @@ async function engineTable(): Promise<void> {
     }
 }
 
+async function releaseTable(): Promise<void> {
+    const runs = Number(process.env.BENCH_RELEASE_RUNS ?? 3);
+    console.log(`\nA canary release judged by a real Prometheus (median of ${runs} runs; steps 20 %, pause 10 s, analysis of 3 measurements 5 s apart, 50 %, pause 10 s, 100 %)\n`);
+    console.log("| release --wait until | measured ms | configured pauses + analysis ms | measured / configured |");
+    console.log("|---|---:|---:|---:|");
+    for (const row of await benchRelease(runs)) {
+        console.log(`| ${row.outcome} | ${row.measuredMs.toFixed(0)} | ${row.configuredMs.toFixed(0)} | ${(row.measuredMs / row.configuredMs).toFixed(1)}x |`);
+    }
+}
+
+const TABLES = { mocks: mocksTable, restart: engineTable, release: releaseTable } as const;
+type Table = keyof typeof TABLES;
+const ENGINE_TABLES: readonly Table[] = ["restart", "release"];
+
+/** `npm run bench [-- <table>...]`: the named tables (mocks, restart, release), all by default. */
+function chosenTables(args: readonly string[]): Table[] {
+    const unknown = args.filter((arg) => !(arg in TABLES));
+    if (unknown.length > 0) {
+        throw new Error(`unknown bench table ${unknown.join(", ")}: expected any of ${Object.keys(TABLES).join(", ")}`);
+    }
+    return args.length === 0 ? Object.keys(TABLES) as Table[] : args as Table[];
+}
+
 async function main(): Promise<void> {
-    mocksTable();
-    if (process.env.KUBECONFIG !== undefined && process.env.PULUMI_BACKEND_URL !== undefined) {
-        await engineTable();
-    } else {
-        console.log("\n(no engine in reach: run npm run bench, which brings one up, for the real-engine table)");
+    const engineInReach = process.env.KUBECONFIG !== undefined && process.env.PULUMI_BACKEND_URL !== undefined;
+    for (const table of chosenTables(process.argv.slice(2))) {
+        if (ENGINE_TABLES.includes(table) && !engineInReach) {
+            console.log(`\n(no engine in reach for the ${table} table: run npm run bench, which brings one up)`);
+            continue;
+        }
+        await TABLES[table]();
     }
 }
 

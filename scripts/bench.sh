@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# npm run bench: the mocks table always; the real-engine restart table on the local cluster (built
-# and brought up as for the e2e suite) unless BENCH_MOCKS_ONLY=1. State goes to a backend of its own.
+# npm run bench [-- mocks|restart|release ...]: the mocks table, then the real-engine tables (restart,
+# and a release judged by a real Prometheus) on the local cluster, built and brought up as for the
+# e2e suite, unless BENCH_MOCKS_ONLY=1. Names select tables. State goes to a backend of its own.
 set -euo pipefail
 # shellcheck source=lib/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
@@ -8,8 +9,10 @@ set -euo pipefail
 . "$SCRIPTS_DIR/lib/engine.sh"
 
 cd "$SCRIPTS_DIR/.."
-if [[ ${BENCH_MOCKS_ONLY:-0} != 1 ]]; then
-  export PULUMI_BACKEND_URL=${PULUMI_BACKEND_URL:-file://$CACHE_DIR/bench-state}
-  use_engine
+if [[ ${BENCH_MOCKS_ONLY:-0} == 1 ]]; then
+  # Only the mocks, even when the caller's shell has a cluster and a backend in reach.
+  exec npx tsx bench/run.ts mocks
 fi
-exec npx tsx bench/run.ts
+export PULUMI_BACKEND_URL=${PULUMI_BACKEND_URL:-file://$CACHE_DIR/bench-state}
+use_engine
+exec npx tsx bench/run.ts "$@"
