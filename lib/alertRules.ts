@@ -1,7 +1,8 @@
 import type { IPrometheusRule } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule";
 import { AppMetrics } from "./appMetrics";
 import {
-    ABORTED_PHASE, DEGRADED_PHASES, errorRatio, kubeStateLabel, PR_NAMESPACE_LABEL, requestRate, ROLLOUT_INFO,
+    ABORTED_PHASE, DEGRADED_PHASES, errorRatio, KUBE_CONTAINER_WAITING, KUBE_NAMESPACE_LABELS, kubeStateLabel, PR_NAMESPACE_LABEL,
+    requestRate, ROLLOUT_INFO,
 } from "./rolloutMetrics";
 
 /** The PrometheusRule spec; typed by the prometheus-operator CRD so a misspelt field fails to compile. */
@@ -75,8 +76,8 @@ export function platformAlertRules(args: AlertRulesArgs): PrometheusRuleSpec {
                 rules: [
                     {
                         alert: ALERTS.prCrashLooping,
-                        expr: `(max by (namespace, pod, container) (max_over_time(kube_pod_container_status_waiting_reason{reason="CrashLoopBackOff"}[5m])) >= 1) ` +
-                            `* on (namespace) group_left (pr) max by (namespace, pr) (label_replace(kube_namespace_labels{${prLabel}!=""}, "pr", "$1", "${prLabel}", "(.+)"))`,
+                        expr: `(max by (namespace, pod, container) (max_over_time(${KUBE_CONTAINER_WAITING}{reason="CrashLoopBackOff"}[5m])) >= 1) ` +
+                            `* on (namespace) group_left (pr) max by (namespace, pr) (label_replace(${KUBE_NAMESPACE_LABELS}{${prLabel}!=""}, "pr", "$1", "${prLabel}", "(.+)"))`,
                         for: "10m",
                         labels: { severity: "warning" satisfies Severity },
                         annotations: {

@@ -32,6 +32,11 @@ export const ROLLOUT_TRAFFIC_WEIGHT = `${ROLLOUT_STATE_PREFIX}_canary_weight`;
 /** Info metric with `stable_hash` and `current_hash`: which ReplicaSet is stable, which is new. */
 export const ROLLOUT_REVISIONS = `${ROLLOUT_STATE_PREFIX}_revision_info`;
 
+/** kube-state-metrics' built-in series the queries read. */
+export const KUBE_POD_CONTAINER_INFO = "kube_pod_container_info";
+export const KUBE_NAMESPACE_LABELS = "kube_namespace_labels";
+export const KUBE_CONTAINER_WAITING = "kube_pod_container_status_waiting_reason";
+
 /** The namespace label of PR environments (components/prEnvironment.ts writes it). */
 export const PR_NAMESPACE_LABEL = "rollout-stacks.io/pr";
 
@@ -136,7 +141,7 @@ export function errorRatio(app: AppMetrics, role: Role, scope: Scope = {}, windo
  * container named after the service (the pod template names the app container so).
  */
 export function podVersions(namespace: string, service: string): string {
-    return `max by (namespace, pod, version) (label_replace(kube_pod_container_info${matchers(regexMatch("namespace", namespace), regexMatch("container", service))}, ` +
+    return `max by (namespace, pod, version) (label_replace(${KUBE_POD_CONTAINER_INFO}${matchers(regexMatch("namespace", namespace), regexMatch("container", service))}, ` +
         `"version", "$1", "image", ".*[:@]([^:@]+)$"))`;
 }
 

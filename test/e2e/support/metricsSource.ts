@@ -3,7 +3,10 @@ import type { AddressInfo } from "node:net";
 import type * as k8s from "@kubernetes/client-node";
 import { AppMetrics, DEFAULT_APP_METRICS, POD_TEMPLATE_HASH_METRIC_LABEL, SERVICE_METRIC_LABEL } from "../../../lib/appMetrics";
 import { ARGO_API_VERSION, RolloutStatusSpec } from "../../../lib/argoTypes";
-import { kubeStateLabel, PR_NAMESPACE_LABEL, ROLLOUT_REVISIONS, ROLLOUT_STEP, ROLLOUT_TRAFFIC_WEIGHT } from "../../../lib/rolloutMetrics";
+import {
+    KUBE_CONTAINER_WAITING, KUBE_NAMESPACE_LABELS, KUBE_POD_CONTAINER_INFO, kubeStateLabel, PR_NAMESPACE_LABEL, ROLLOUT_REVISIONS,
+    ROLLOUT_STEP, ROLLOUT_TRAFFIC_WEIGHT,
+} from "../../../lib/rolloutMetrics";
 import { POD_TEMPLATE_HASH_LABEL } from "../../../lib/rolloutStrategy";
 import { Cluster, isNotFound } from "./kube";
 
@@ -45,11 +48,6 @@ export const LATENCY_BUCKETS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.1
 
 /** The pod label naming a pod's service (lib/service.ts `selectorLabels`; the ServiceMonitor's jobLabel). */
 const SERVICE_POD_LABEL = "app.kubernetes.io/name";
-/** kube-state-metrics' own metric names, which the project's queries use literally. */
-const KUBE_POD_CONTAINER_INFO = "kube_pod_container_info";
-const KUBE_NAMESPACE_LABELS = "kube_namespace_labels";
-const KUBE_CONTAINER_WAITING = "kube_pod_container_status_waiting_reason";
-
 /** The status codes a pod's requests are counted under. */
 const OK_STATUS = "200";
 const ERROR_STATUS = "500";
