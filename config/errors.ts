@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
+import { GivenConfig } from "./secrets";
 
 /** The config namespace of this project: keys are `rollout-stacks:<key>`. */
 export const CONFIG_NAMESPACE = "rollout-stacks";
@@ -13,14 +14,20 @@ export interface ConfigProblem {
 
 /**
  * Raised before any resource is registered when config does not parse. A RunError, so the CLI
- * prints the message alone, without a stack trace.
+ * prints the message alone, without a stack trace. Every problem is masked against the config it
+ * is about (see config/secrets.ts), so neither the message nor `problems` quotes a secret.
  */
 export class ConfigError extends pulumi.RunError {
-    constructor(readonly problems: readonly ConfigProblem[]) {
+    readonly problems: readonly ConfigProblem[];
+
+    /** @param given the config the problems are about; not kept. Without it, only credentials in URLs are masked. */
+    constructor(problems: readonly ConfigProblem[], given: GivenConfig = GivenConfig.NONE) {
+        const shown = problems.map((problem) => given.mask(problem));
         super(
-            `Invalid configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}); nothing was changed:\n` +
-            problems.map((p) => `  - ${p.key}: ${p.message} (given: ${p.given})`).join("\n"),
+            `Invalid configuration (${shown.length} problem${shown.length === 1 ? "" : "s"}); nothing was changed:\n` +
+            shown.map((p) => `  - ${p.key}: ${p.message} (given: ${p.given})`).join("\n"),
         );
+        this.problems = shown;
         this.name = "ConfigError";
     }
 }
@@ -31,32 +38,15 @@ export function fullKey(path: readonly PropertyKey[]): string {
     return `${CONFIG_NAMESPACE}:${String(path[0] ?? "")}${rest}`;
 }
 
-/** The value at `path` in the raw config, for the "given" part of a message. */
-export function describeGiven(raw: unknown, path: readonly PropertyKey[]): string {
-    let value: unknown = raw;
-    for (const part of path) {
-        if (value === null || typeof value !== "object") {
-            value = undefined;
-            break;
-        }
-        value = (value as Record<PropertyKey, unknown>)[part];
-    }
-    if (value === undefined) {
-        return "nothing";
-    }
-    const text = JSON.stringify(value);
-    return text.length > 120 ? `${text.slice(0, 117)}...` : text;
-}
-
 /** Every zod issue as a problem with its full key; unknown keys become one problem each. */
-export function problemsFromIssues(raw: unknown, issues: readonly z.core.$ZodIssue[]): ConfigProblem[] {
+export function problemsFromIssues(issues: readonly z.core.$ZodIssue[], given: GivenConfig): ConfigProblem[] {
     return issues.flatMap((issue): ConfigProblem[] => {
         if (issue.code === "unrecognized_keys") {
             return issue.keys.map((key) => {
                 const path = [...issue.path, key];
-                return { key: fullKey(path), message: "unknown key; check its spelling against Pulumi.yaml's config block", given: describeGiven(raw, path) };
+                return { key: fullKey(path), message: "unknown key; check its spelling against Pulumi.yaml's config block", given: given.quote(path) };
             });
         }
-        return [{ key: fullKey(issue.path), message: issue.message, given: describeGiven(raw, issue.path) }];
+        return [{ key: fullKey(issue.path), message: issue.message, given: given.quote(issue.path) }];
     });
 }

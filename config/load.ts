@@ -1,10 +1,16 @@
 import * as pulumi from "@pulumi/pulumi";
-import { BACKEND_KINDS, backendEndpoint, BackendEndpoint, BackendKind } from "../lib/backends";
+import { backendEndpoint, BackendEndpoint, BackendKind } from "../lib/backends";
 import { CONFIG_NAMESPACE, ConfigError, ConfigProblem, fullKey, problemsFromIssues } from "./errors";
 import { ParsedStackConfig, stackConfigSchema } from "./schema";
+import { GivenConfig } from "./secrets";
 
-/** Reads one raw config value by its key without namespace, as the CLI hands it to the program. */
-export type ConfigSource = (key: string) => string | undefined;
+/** Config as the CLI hands it to the program, by key without namespace. */
+export interface ConfigSource {
+    /** The raw text of a key (structured values as JSON text), or undefined when it is not set. */
+    get(key: string): string | undefined;
+    /** True when the CLI holds the key as a secret (`--secret`, also with `--path` below it). */
+    isSecret(key: string): boolean;
+}
 
 /** Keys whose values are structured (the CLI passes them to the program as JSON text). */
 const STRUCTURED_KEYS = ["services", "images", "pr", "environment", "platform", "backends", "appMetrics"] as const;
@@ -23,7 +29,21 @@ export type StackConfig = Readonly<Omit<ParsedStackConfig, "backends"> & {
 /** The program's only reader of Pulumi config. */
 export function pulumiConfigSource(): ConfigSource {
     const config = new pulumi.Config(CONFIG_NAMESPACE);
-    return (key) => config.get(key);
+    const isConfigSecret = sdkIsConfigSecret();
+    return { get: (key) => config.get(key), isSecret: (key) => isConfigSecret(`${CONFIG_NAMESPACE}:${key}`) };
+}
+
+/**
+ * The SDK's record of the keys the CLI passed as secrets (PULUMI_CONFIG_SECRET_KEYS, or what the
+ * Automation API set), read where `pulumi.Config` reads the values. The SDK keeps it internal, so
+ * reach it by name and fail loudly if an upgrade moves it: error messages mask those keys' values.
+ */
+function sdkIsConfigSecret(): (fullKey: string) => boolean {
+    const runtime = pulumi.runtime as unknown as { isConfigSecret?: (fullKey: string) => boolean };
+    if (typeof runtime.isConfigSecret !== "function") {
+        throw new Error("@pulumi/pulumi no longer exposes runtime.isConfigSecret; update config/load.ts");
+    }
+    return runtime.isConfigSecret;
 }
 
 /**
@@ -32,37 +52,45 @@ export function pulumiConfigSource(): ConfigSource {
  */
 export function loadConfig(source: ConfigSource = pulumiConfigSource()): StackConfig {
     const problems: ConfigProblem[] = [];
-    const raw: Record<string, unknown> = {};
+    // What was given, for messages: structured keys parsed, or their text where it does not parse.
+    const values: Record<string, unknown> = {};
+    const unreadable = new Set<string>();
     for (const key of STRUCTURED_KEYS) {
-        const text = source(key);
+        const text = source.get(key);
         if (text === undefined) {
             continue;
         }
         try {
-            raw[key] = JSON.parse(text);
+            values[key] = JSON.parse(text);
         } catch {
-            problems.push({ key: fullKey([key]), message: "expected structured config (set it with --path, or as JSON)", given: JSON.stringify(text) });
+            values[key] = text;
+            unreadable.add(key);
         }
     }
     for (const key of STRING_KEYS) {
-        const text = source(key);
+        const text = source.get(key);
         if (text !== undefined) {
-            raw[key] = text;
+            values[key] = text;
         }
     }
-    const active = source("active");
+    const active = source.get("active");
     if (active !== undefined) {
-        raw.active = active === "true" ? true : active === "false" ? false : active;
+        values.active = active === "true" ? true : active === "false" ? false : active;
+    }
+    const given = new GivenConfig(stackConfigSchema, values, new Set(Object.keys(values).filter((key) => source.isSecret(key))));
+    for (const key of unreadable) {
+        problems.push({ key: fullKey([key]), message: "expected structured config (set it with --path, or as JSON)", given: given.quote([key]) });
     }
 
+    // The schema sees an unreadable key as missing; its unreadable text is the one problem to report there.
+    const raw = Object.fromEntries(Object.entries(values).filter(([key]) => !unreadable.has(key)));
     const parsed = stackConfigSchema.safeParse(raw);
     if (!parsed.success) {
-        // The schema saw an unreadable key as missing; its unreadable text is the one problem to report there.
-        const unreadable = new Set(problems.map((problem) => problem.key));
-        problems.push(...problemsFromIssues(withoutSecrets(raw), parsed.error.issues).filter((problem) => !unreadable.has(problem.key)));
+        const reported = new Set(problems.map((problem) => problem.key));
+        problems.push(...problemsFromIssues(parsed.error.issues, given).filter((problem) => !reported.has(problem.key)));
     }
     if (problems.length > 0 || !parsed.success) {
-        throw new ConfigError(problems);
+        throw new ConfigError(problems, given);
     }
     return deepFreeze({
         ...parsed.data,
@@ -78,26 +106,6 @@ function secretPlatform(platform: ParsedStackConfig["platform"]): ParsedStackCon
         return platform;
     }
     return { ...platform, monitoring: { ...monitoring, grafanaAdminPassword: pulumi.secret(monitoring.grafanaAdminPassword) } };
-}
-
-/** Config values that are secrets: error messages name them but never quote them. */
-const SECRET_PATHS: readonly (readonly string[])[] = [
-    ...BACKEND_KINDS.map((kind) => ["backends", kind]),
-    ["platform", "monitoring", "grafanaAdminPassword"],
-];
-
-/** The raw config as error messages may quote it, with every secret value masked. */
-function withoutSecrets(raw: Record<string, unknown>): Record<string, unknown> {
-    const masked = structuredClone(raw);
-    for (const path of SECRET_PATHS) {
-        const parent = path.slice(0, -1).reduce<unknown>(
-            (node, part) => (node !== null && typeof node === "object" ? (node as Record<string, unknown>)[part] : undefined), masked);
-        const key = path[path.length - 1]!;
-        if (parent !== null && typeof parent === "object" && (parent as Record<string, unknown>)[key] !== undefined) {
-            (parent as Record<string, unknown>)[key] = "[secret]";
-        }
-    }
-    return masked;
 }
 
 function secretBackends(urls: ParsedStackConfig["backends"]): StackConfig["backends"] {

@@ -4,6 +4,7 @@ import { IN_CLUSTER_SERVER, projectPermits } from "../lib/argoCd";
 import { ChartSource, HelmValues } from "../lib/helmCharts";
 import { movedToAppMetrics } from "./appMetrics";
 import { dnsLabel, dnsSubdomain } from "./primitives";
+import { secret } from "./secrets";
 
 /**
  * `platform`: the cluster add-ons under the environments. Each add-on can be turned off, pins its
@@ -125,7 +126,7 @@ const monitoringSchema = z.strictObject({
      * Read as plain config text, made a Pulumi secret by the config loader before anything uses it.
      * The type says Input because from then on it is an Output.
      */
-    grafanaAdminPassword: z.string().min(12, { error: "expected at least 12 characters" })
+    grafanaAdminPassword: secret(z.string().min(12, { error: "expected at least 12 characters" }))
         .transform((password): pulumi.Input<string> => password).optional(),
     appMetrics: movedToAppMetrics(),
     /** How far the canary's error ratio may exceed the stable's before the alert fires (0.01 = one point). */

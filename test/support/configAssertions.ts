@@ -4,13 +4,16 @@ import { projectDefaults } from "./projectConfig";
 
 /**
  * A config source that answers as the CLI does (strings, structured values as JSON text), with
- * `overrides` laid over Pulumi.yaml's project defaults.
+ * `overrides` laid over Pulumi.yaml's project defaults; `secretKeys` are the keys it holds as secrets.
  */
-export function cliConfigSource(overrides: Record<string, unknown>): ConfigSource {
+export function cliConfigSource(overrides: Record<string, unknown>, secretKeys: readonly string[] = []): ConfigSource {
     const values: Record<string, unknown> = { ...projectDefaults(), ...overrides };
-    return (key) => {
-        const value = values[key];
-        return value === undefined ? undefined : typeof value === "string" ? value : JSON.stringify(value);
+    return {
+        get: (key) => {
+            const value = values[key];
+            return value === undefined ? undefined : typeof value === "string" ? value : JSON.stringify(value);
+        },
+        isSecret: (key) => secretKeys.includes(key),
     };
 }
 
