@@ -108,7 +108,7 @@ export function describeMetricVerdict(metric: MetricVerdict): string {
         metric.phase !== "Successful" && metric.failureCondition !== undefined ? `fails when ${metric.failureCondition}` : undefined,
     ].filter((c): c is string => c !== undefined);
     const why = metric.phase === "Inconclusive" && metric.measured.some(Number.isNaN)
-        ? "; no requests reached these pods in the window, so there was nothing to judge"
+        ? "; no requests reached these pods in the window, or Prometheus had not yet scraped them twice (`analysis.initialDelay` gives new pods that time), so there was nothing to judge"
         : "";
     return `${metric.name} ${metric.phase}: ${measured}${conditions.length === 0 ? "" : `; ${conditions.join(", ")}`}${why}` +
         (metric.message === undefined || metric.phase === "Successful" ? "" : ` (${metric.message})`);

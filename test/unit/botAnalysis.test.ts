@@ -68,7 +68,7 @@ describe("analysis verdicts", () => {
     it("says an inconclusive measurement had no data, and shows both conditions", () => {
         const [metric] = analysisVerdict(run("r", "Inconclusive", ["[NaN]"])).metrics;
         assert.equal(describeMetricVerdict(metric!), "success-rate Inconclusive: measured no data; passes when result[0] >= 0.99, fails when result[0] < 0.99; " +
-            "no requests reached these pods in the window, so there was nothing to judge");
+            "no requests reached these pods in the window, or Prometheus had not yet scraped them twice (`analysis.initialDelay` gives new pods that time), so there was nothing to judge");
     });
 
     it("keeps only the runs the Rollout started for the revision, oldest first", () => {

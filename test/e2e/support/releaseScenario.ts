@@ -43,9 +43,17 @@ export const CANARY_STEPS = [
  */
 export const CONFIGURED_SECONDS = { healthy: 2 * PAUSE_S + (COUNT - 1) * INTERVAL_S, aborted: PAUSE_S } as const;
 
-/** The config of a one-service environment stack at `v1` with the given strategy, judged by `prometheusAddress`. */
-export function environmentConfig(namespace: string, strategy: unknown, prometheusAddress: string): Record<string, unknown> {
-    return { services: SERVICES, imageTag: "v1", environment: { name: namespace, strategy, analysis: analysisConfig(prometheusAddress) } };
+/**
+ * The config of a one-service environment stack at `v1` with the given strategy, judged by
+ * `prometheusAddress`; `analysis` overrides fields of {@link analysisConfig}.
+ */
+export function environmentConfig(
+    namespace: string, strategy: unknown, prometheusAddress: string, analysis: Record<string, unknown> = {},
+): Record<string, unknown> {
+    return {
+        services: SERVICES, imageTag: "v1",
+        environment: { name: namespace, strategy, analysis: { ...analysisConfig(prometheusAddress), ...analysis } },
+    };
 }
 
 /** A metrics source over `namespaces` serving healthy traffic by default, and a Prometheus that has scraped it once. */
