@@ -1,4 +1,4 @@
-import { AppMetrics } from "./appMetrics";
+import { AppMetrics, SERVICE_METRIC_LABEL } from "./appMetrics";
 import { common, dashboard, DashboardModel, prometheus, table, timeseries } from "./grafanaSdk";
 import {
     byVersion, errorRatio, requestRate, ROLLOUT_INFO, ROLLOUT_REPLICAS_AVAILABLE, ROLLOUT_REPLICAS_DESIRED,
@@ -114,15 +114,15 @@ function rolloutProgress(): GrafanaDashboard {
 }
 
 function goldenSignals(app: AppMetrics): GrafanaDashboard {
-    // `job` is the service's name: the environments' ServiceMonitors set it so (jobLabel).
-    const selector = (extra = "") => `{namespace=~"$namespace", job=~"$service"${extra}}`;
+    // The service's name: the environments' ServiceMonitors set it so (jobLabel).
+    const selector = (extra = "") => `{namespace=~"$namespace", ${SERVICE_METRIC_LABEL}=~"$service"${extra}}`;
     const perPod = (metric: string, extra = "", by = "namespace, pod") =>
         `sum by (${by}) (rate(${metric}${selector(extra)}[${RATE_WINDOW}]))`;
     const versioned = (expr: string, extraBy: string[] = []) => byVersion(expr, "$namespace", "$service", extraBy);
     return build("golden-signals", "Application golden signals",
         "Traffic, errors and latency of the services, split by the image version each pod runs.",
         variables(["namespace", "Namespace", `label_values(${app.requests}, namespace)`],
-            ["service", "Service", `label_values(${app.requests}{namespace=~"$namespace"}, job)`]),
+            ["service", "Service", `label_values(${app.requests}{namespace=~"$namespace"}, ${SERVICE_METRIC_LABEL})`]),
         [
             graph("Request rate by version", "reqps", query("A", versioned(perPod(app.requests)), "{{version}}")),
             graph("Error ratio by version", "percentunit", query("A",
