@@ -202,6 +202,16 @@ function configErrorIn(diagnostics: readonly DiagnosticEvent[]): string | undefi
     return diagnostics.map((diagnostic) => extractConfigError(diagnostic.message)).find((block) => block !== undefined);
 }
 
+/**
+ * A `pulumi` killed while it wrote the stack's state to a file backend can leave the state's
+ * `.attrs` sidecar empty (the CLI writes it before renaming the new state into place), and every
+ * later command fails to load the stack. The state itself is whole; the empty sidecar must go.
+ */
+export const TRUNCATED_STATE_ADVICE = "the stack's state could not be read: a pulumi process was killed while it was writing it. " +
+    "On a file backend, remove the empty <stack>.json.attrs beside the stack's state file " +
+    "(<backend>/.pulumi/stacks/<project>/<stack>.json.attrs; the state itself is intact), then run " +
+    "pulumi cancel, pulumi refresh --clear-pending-creates and pulumi up.";
+
 /** Diagnostics first; the CLI's text only when the engine emitted none. */
 function reportEngineFailure(failure: EngineFailure): FailureReport {
     const { cause, diagnostics } = failure;
@@ -211,6 +221,9 @@ function reportEngineFailure(failure: EngineFailure): FailureReport {
             message: "error: the Pulumi CLI was not found on PATH. Install it, or build the project's toolchain and source it:\n" +
                 "  npm run toolchain && . ~/.cache/rollout-stacks/toolchain/env.sh",
         };
+    }
+    if (/failed to load checkpoint: (unexpected )?EOF/.test(cliText(cause))) {
+        return { exitCode: EXIT.failed, message: `error: ${TRUNCATED_STATE_ADVICE}` };
     }
     const configError = configErrorOf(failure);
     if (configError !== undefined) {

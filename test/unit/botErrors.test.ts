@@ -98,6 +98,13 @@ describe("bot errors", () => {
             assert.equal(report.message, "error: no stack named 'pr-9' found");
         });
 
+        it("says how to repair a state file a killed pulumi left unreadable", () => {
+            const report = reportFailure(commandError(CommandError, "", "error: failed to load checkpoint: EOF"));
+            assert.equal(report.exitCode, 1);
+            assert.match(report.message, /^error: the stack's state could not be read: a pulumi process was killed while it was writing it/);
+            assert.match(report.message, /remove the empty <stack>\.json\.attrs .* pulumi refresh --clear-pending-creates/);
+        });
+
         it("reads the CLI's output also when the result keeps stdout and stderr apart", () => {
             assert.equal(reportFailure(withResult(CommandError, CONFIG_ERROR_STDOUT, "error: update failed", 255)).exitCode, 3);
             const report = reportFailure(withResult(StackNotFoundError, "", "error: no stack named 'pr-9' found", 255));

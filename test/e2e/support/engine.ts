@@ -1,3 +1,6 @@
+import { readdirSync, rmSync, statSync } from "node:fs";
+import { homedir } from "node:os";
+import * as path from "node:path";
 import { ConfigMap, EngineEvent, LocalWorkspace, OpType, Stack } from "@pulumi/pulumi/automation";
 import { REPO_ROOT } from "../../support/projectConfig";
 
@@ -123,4 +126,31 @@ export function changesByOp(steps: readonly Step[]): Record<string, string[]> {
         (byOp[step.op] ??= []).push(step.type);
     }
     return byOp;
+}
+
+/**
+ * The repair bot/errors.ts's TRUNCATED_STATE_ADVICE tells users: a `pulumi` killed while writing
+ * a file backend's state can leave the state's `.attrs` sidecar empty, which no later command can
+ * load. Removes such an empty sidecar of `stackName`; true when there was one.
+ */
+export function removeEmptyStateSidecar(stackName: string, env: Record<string, string> = engineEnv()): boolean {
+    const backend = env.PULUMI_BACKEND_URL ?? "";
+    if (!backend.startsWith("file://")) {
+        return false;
+    }
+    const dir = backend.slice("file://".length).replace(/^~(?=\/|$)/, homedir());
+    const stacksDir = path.join(dir, ".pulumi", "stacks");
+    let removed = false;
+    for (const project of readdirSync(stacksDir)) {
+        const sidecar = path.join(stacksDir, project, `${stackName}.json.attrs`);
+        try {
+            if (statSync(sidecar).size === 0) {
+                rmSync(sidecar);
+                removed = true;
+            }
+        } catch {
+            // no sidecar for this project
+        }
+    }
+    return removed;
 }
