@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { isImageRepository, isImageTag, parseImageReference } from "../lib/imageRef";
-import { isPositiveQuantity } from "../lib/quantity";
+import { isPositiveQuantity, quantityProblem } from "../lib/quantity";
 import { rfc3339UtcProblem } from "../lib/timestamp";
 
 /** Schemas for the scalar values the config contract is made of; each message says what is expected. */
@@ -24,9 +24,16 @@ export const dnsName = z.string()
         error: "expected a lowercase DNS name with at least two labels, e.g. shop.pilab.hu",
     });
 
-/** A Kubernetes quantity greater than zero. */
-export const quantity = z.string().refine(isPositiveQuantity, {
-    error: "expected a positive Kubernetes quantity such as 250m, 0.5, 512Mi or 2Gi",
+const QUANTITY_EXAMPLES = "a positive Kubernetes quantity such as 250m, 0.5, 512Mi or 2Gi";
+
+/** A Kubernetes quantity greater than zero, read within the bounds of lib/quantity.ts (so a typo such as 1e2000000 cannot hang preview). */
+export const quantity = z.string().superRefine((value, ctx) => {
+    const problem = quantityProblem(value);
+    if (problem !== undefined) {
+        ctx.addIssue({ code: "custom", message: `expected ${QUANTITY_EXAMPLES}, but ${problem}` });
+    } else if (!isPositiveQuantity(value)) {
+        ctx.addIssue({ code: "custom", message: `expected ${QUANTITY_EXAMPLES}` });
+    }
 });
 
 /** `latest` and friends move under a stack without a config change, so a rollout could not be repeated or undone. */

@@ -169,9 +169,10 @@ export type ParsedStackConfig = z.output<typeof stackConfigSchema>;
 export type PrConfig = z.output<typeof prSchema>;
 export type BackendUrls = z.output<typeof backendsSchema>;
 
-/** Thousandths of a quantity as a whole number, so sums of 50m and 100m compare exactly. */
-function milli(value: string): number {
-    return Math.round((parseQuantity(value) ?? 0) * 1000);
+/** Thousandths of a quantity as a whole number, so sums of 50m and 100m compare exactly; undefined when it is none. */
+function milli(value: string): number | undefined {
+    const amount = parseQuantity(value);
+    return amount === undefined ? undefined : Math.round(amount * 1000);
 }
 
 /**
@@ -188,8 +189,13 @@ function checkQuotaFits(pr: PrConfig, services: z.output<typeof servicesSchema>,
         { key: "limitsMemory", each: (s: (typeof selected)[number]) => s.resources.limits.memory, unit: "Mi" },
     ] as const;
     for (const { key, each, unit } of checks) {
-        const needed = selected.reduce((sum, s) => sum + milli(each(s)) * podsOf(s), 0);
-        const allowed = parseQuantity(pr.quota[key]) === undefined ? Infinity : milli(pr.quota[key]);
+        const amounts = selected.map((s) => milli(each(s)));
+        const allowed = milli(pr.quota[key]);
+        // A quantity that does not parse is reported at its own key (a service's, or the quota's), not as a misfit here.
+        if (allowed === undefined || amounts.some((amount) => amount === undefined)) {
+            continue;
+        }
+        const needed = selected.reduce((sum, s, index) => sum + amounts[index]! * podsOf(s), 0);
         if (needed > allowed) {
             const amount = unit === "m" ? `${needed}m` : `${Math.ceil(needed / 1000 / 2 ** 20)}Mi`;
             ctx.addIssue({

@@ -6,6 +6,19 @@
 
 const QUANTITY = /^([+-]?)([0-9]+(?:\.[0-9]*)?|\.[0-9]+)((?:[KMGTPE]i)|[numkMGTPE]|[eE][+-]?[0-9]+)?$/;
 
+/**
+ * Digits a quantity may have, and its exponent: far more than any amount Kubernetes holds needs,
+ * few enough that reading one is cheap. Without a bound, `1e2000000` took over a minute of
+ * big-number work (preview hung on one typo); the grammar is checked against these bounds first.
+ */
+export const MAX_QUANTITY_DIGITS = 40;
+export const MAX_EXPONENT_DIGITS = 3;
+/** The longest text that can be a quantity within those bounds: sign, digits, point and suffix. */
+const MAX_QUANTITY_LENGTH = 1 + MAX_QUANTITY_DIGITS + 1 + 2 + MAX_EXPONENT_DIGITS;
+
+/** The largest amount a quantity holds, in base units (cores, bytes); apimachinery caps anything above it. */
+export const MAX_QUANTITY = 2n ** 63n - 1n;
+
 /** A quantity as the grammar reads it: sign, the digits around the point, and the suffix. */
 interface QuantityParts {
     readonly negative: boolean;
@@ -14,14 +27,31 @@ interface QuantityParts {
     readonly suffix: string;
 }
 
-function readQuantity(value: string): QuantityParts | undefined {
+/** The parts of a quantity within bounds, or why `value` is none. */
+function readQuantity(value: string): QuantityParts | { readonly problem: string } {
+    if (value.length > MAX_QUANTITY_LENGTH) {
+        return { problem: `it is ${value.length} characters long; a quantity has at most ${MAX_QUANTITY_DIGITS} digits and an exponent of at most ${MAX_EXPONENT_DIGITS}` };
+    }
     const match = QUANTITY.exec(value);
     if (match === null) {
-        return undefined;
+        return { problem: "it is not a Kubernetes quantity" };
     }
     const [, sign = "", number = "", suffix = ""] = match;
     const [whole = "", fraction = ""] = number.split(".");
-    return { negative: sign === "-", whole, fraction, suffix };
+    if (whole.length + fraction.length > MAX_QUANTITY_DIGITS) {
+        return { problem: `it has ${whole.length + fraction.length} digits; a quantity has at most ${MAX_QUANTITY_DIGITS}` };
+    }
+    if (isExponent(suffix) && suffix.replace(/^[eE][+-]?/, "").length > MAX_EXPONENT_DIGITS) {
+        return { problem: `its exponent ${suffix.slice(1)} has more than ${MAX_EXPONENT_DIGITS} digits; quantities run from 1n (1e-9) to about 9.2e18` };
+    }
+    const parts = { negative: sign === "-", whole, fraction, suffix };
+    return exceedsMaximum(parts)
+        ? { problem: `it is beyond the largest amount a Kubernetes quantity holds (2^63-1 = ${MAX_QUANTITY}, just under 8Ei), which the API server would silently cap` }
+        : parts;
+}
+
+function isParts(read: QuantityParts | { readonly problem: string }): read is QuantityParts {
+    return !("problem" in read);
 }
 
 const DECIMAL_EXPONENTS: Readonly<Record<string, number>> = { n: -9, u: -6, m: -3, "": 0, k: 3, M: 6, G: 9, T: 12, P: 15, E: 18 };
@@ -36,21 +66,47 @@ function isExponent(suffix: string): boolean {
     return /^[eE][+-]?[0-9]/.test(suffix);
 }
 
+const TEN = 10n;
+const NANOS_PER_UNIT = 10n ** 9n;
+const KIBI = 1024n;
+
+/** The digits as a whole number and the power of ten and of 1024 they are scaled by; cheap within the bounds of readQuantity. */
+function scaled({ whole, fraction, suffix }: QuantityParts): { readonly mantissa: bigint; readonly exponent: number; readonly binaryPower: number } {
+    const mantissa = BigInt(`${whole}${fraction}` || "0");
+    if (isBinary(suffix)) {
+        return { mantissa, exponent: -fraction.length, binaryPower: BINARY_SUFFIXES.indexOf(suffix) };
+    }
+    const exponent = isExponent(suffix) ? Number(suffix.slice(1)) : DECIMAL_EXPONENTS[suffix] ?? 0;
+    return { mantissa, exponent: exponent - fraction.length, binaryPower: 0 };
+}
+
+function exceedsMaximum(parts: QuantityParts): boolean {
+    const { mantissa, exponent, binaryPower } = scaled(parts);
+    const amount = mantissa * KIBI ** BigInt(binaryPower);
+    return exponent >= 0 ? amount * TEN ** BigInt(exponent) > MAX_QUANTITY : amount > MAX_QUANTITY * TEN ** BigInt(-exponent);
+}
+
+/** Why `value` is no Kubernetes quantity (not one, too long, out of range), or undefined when it is one. */
+export function quantityProblem(value: string): string | undefined {
+    const read = readQuantity(value);
+    return isParts(read) ? undefined : read.problem;
+}
+
 /** True when `value` is a Kubernetes quantity. */
 export function isQuantity(value: string): boolean {
-    return readQuantity(value) !== undefined;
+    return isParts(readQuantity(value));
 }
 
 /** True when `value` is a quantity above zero (amounts below a nano count, as the API server rounds them up). */
 export function isPositiveQuantity(value: string): boolean {
     const parts = readQuantity(value);
-    return parts !== undefined && !parts.negative && /[1-9]/.test(parts.whole + parts.fraction);
+    return isParts(parts) && !parts.negative && /[1-9]/.test(parts.whole + parts.fraction);
 }
 
 /** The quantity's value in base units (cores, bytes); undefined when it is not a quantity. */
 export function parseQuantity(value: string): number | undefined {
     const parts = readQuantity(value);
-    if (parts === undefined) {
+    if (!isParts(parts)) {
         return undefined;
     }
     const { negative, whole, fraction, suffix } = parts;
@@ -59,10 +115,6 @@ export function parseQuantity(value: string): number | undefined {
             : Number(`1e${DECIMAL_EXPONENTS[suffix] ?? Number.NaN}`);
     return Number(`${negative ? "-" : ""}${whole}.${fraction}`) * factor;
 }
-
-const TEN = 10n;
-const NANOS_PER_UNIT = 10n ** 9n;
-const KIBI = 1024n;
 
 type Format = "DecimalSI" | "BinarySI" | "DecimalExponent";
 
@@ -75,22 +127,13 @@ type Format = "DecimalSI" | "BinarySI" | "DecimalExponent";
  */
 export function canonicalQuantity(quantity: string): string | undefined {
     const parts = readQuantity(quantity);
-    if (parts === undefined) {
+    if (!isParts(parts)) {
         return undefined;
     }
-    const { negative, whole, fraction, suffix } = parts;
-    let mantissa = BigInt(`${whole}${fraction}` || "0");
-    let exponent = -fraction.length;
-    let format: Format = "DecimalSI";
-    if (isBinary(suffix)) {
-        format = "BinarySI";
-        mantissa *= KIBI ** BigInt(BINARY_SUFFIXES.indexOf(suffix));
-    } else if (isExponent(suffix)) {
-        format = "DecimalExponent";
-        exponent += Number(suffix.slice(1));
-    } else {
-        exponent += DECIMAL_EXPONENTS[suffix] ?? 0;
-    }
+    const { negative, suffix } = parts;
+    const { mantissa: digits, exponent, binaryPower } = scaled(parts);
+    const mantissa = digits * KIBI ** BigInt(binaryPower);
+    const format: Format = isBinary(suffix) ? "BinarySI" : isExponent(suffix) ? "DecimalExponent" : "DecimalSI";
 
     // Quantities keep nine decimal places; anything finer is rounded up, away from zero.
     const nanos = exponent + 9 >= 0

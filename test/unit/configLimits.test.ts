@@ -1,0 +1,77 @@
+import * as assert from "node:assert/strict";
+import { ConfigError, loadConfig, StackConfig } from "../../config";
+import { canonicalQuantity, isQuantity, parseQuantity, quantityProblem } from "../../lib/quantity";
+import { cliConfigSource } from "../support/configAssertions";
+
+/**
+ * Every value the API server, the kubelet or a controller would refuse is refused at preview, at
+ * its own key, naming the value and the fix.
+ */
+
+const pr = { number: 123 };
+const service = (name: string) => ({ name, image: "ghcr.io/acme/shop", port: 8080 });
+
+function load(overrides: Record<string, unknown>): StackConfig {
+    return loadConfig(cliConfigSource(overrides));
+}
+
+/** The ConfigError message for `overrides`; fails when the config is accepted. */
+function problems(overrides: Record<string, unknown>): string {
+    try {
+        load(overrides);
+    } catch (error) {
+        assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
+        return error.message;
+    }
+    assert.fail("the config was accepted");
+}
+
+/** Asserts the one problem line under the full `key` matches every pattern. */
+function refused(overrides: Record<string, unknown>, key: string, patterns: RegExp[]): string {
+    const message = problems(overrides);
+    const line = message.split("\n").find((l) => l.startsWith(`  - ${key}: `));
+    assert.ok(line, `no problem reported for ${key} in:\n${message}`);
+    for (const pattern of patterns) {
+        assert.match(line, pattern);
+    }
+    return message;
+}
+
+describe("config limits: refused at preview, at its own key", () => {
+    describe("quantities", () => {
+        const withLimit = (cpu: string) => ({ pr, services: [{ ...service("cart-service"), resources: { limits: { cpu, memory: "256Mi" } } }] });
+
+        for (const [value, why] of [
+            ["1e30000", /its exponent 30000 has more than 3 digits/],
+            ["1e2000000", /its exponent 2000000 has more than 3 digits/],
+            ["1e-2000000", /its exponent -2000000 has more than 3 digits/],
+            [`1${"0".repeat(2_000_000)}`, /it is 2000001 characters long; a quantity has at most 40 digits/],
+            ["1e19", /beyond the largest amount a Kubernetes quantity holds \(2\^63-1 = 9223372036854775807/],
+            ["8Ei", /beyond the largest amount/],
+        ] as const) {
+            const shown = value.length > 20 ? `${value.slice(0, 6)}... (${value.length} characters)` : value;
+            it(`refuses the limit ${shown} by its syntax or range, at the service's key and not the quota's`, () => {
+                const message = refused(withLimit(value), "rollout-stacks:services[0].resources.limits.cpu", [/expected a positive Kubernetes quantity/, why]);
+                assert.doesNotMatch(message, /pr\.quota/);
+                assert.equal(quantityProblem(value) === undefined, false);
+                assert.equal(parseQuantity(value), undefined);
+                assert.equal(canonicalQuantity(value), undefined);
+            });
+        }
+
+        it("takes amounts up to 2^63-1 base units and the smallest, 1n", () => {
+            for (const value of ["9223372036854775807", "7Ei", "9.2e18", "9223372036854775807000m", "1n", "1e-999"]) {
+                assert.ok(isQuantity(value), value);
+            }
+            for (const value of ["9223372036854775808", "9223372036854775807001m", "9.3E"]) {
+                assert.ok(!isQuantity(value), value);
+            }
+            const quota = { requestsCpu: "9223372036854775807", requestsMemory: "7Ei", limitsCpu: "9e18", limitsMemory: "7Ei" };
+            assert.deepEqual({ ...load({ pr: { ...pr, quota } }).pr?.quota, pods: undefined }, { ...quota, pods: undefined });
+        });
+
+        it("refuses a quota out of range at the quota's own key", () => {
+            refused({ pr: { ...pr, quota: { limitsCpu: "1e30000" } } }, "rollout-stacks:pr.quota.limitsCpu", [/its exponent 30000 has more than 3 digits/]);
+        });
+    });
+});
