@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { isImageRepository, isImageTag, parseImageReference } from "../lib/imageRef";
+import { imageReferenceProblem, isImageRepository, isImageTag, parseImageReference } from "../lib/imageRef";
 import { isPositiveQuantity, quantityProblem } from "../lib/quantity";
 import { rfc3339UtcProblem } from "../lib/timestamp";
 
@@ -51,7 +51,10 @@ export const imageRepository = z.string().refine(isImageRepository, {
 export const imageReference = z.string().superRefine((value, ctx) => {
     const ref = parseImageReference(value);
     if (ref === undefined) {
-        ctx.addIssue({ code: "custom", message: "expected an image reference such as ghcr.io/acme/cart-service:v2 or repo@sha256:<digest>" });
+        ctx.addIssue({
+            code: "custom",
+            message: `expected an image reference such as ghcr.io/acme/cart-service:v2 or repo@sha256:<64 hex digits>, but ${imageReferenceProblem(value)}`,
+        });
     } else if (ref.tag === undefined && ref.digest === undefined) {
         ctx.addIssue({ code: "custom", message: "the reference has no tag or digest; pin one, e.g. ghcr.io/acme/cart-service:v2" });
     } else if (ref.digest === undefined && ref.tag !== undefined && FLOATING_TAGS.has(ref.tag)) {

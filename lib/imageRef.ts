@@ -7,7 +7,7 @@ const PATH_COMPONENT = "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*";
 const REGISTRY_LABEL = "(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])";
 const REGISTRY = `(?:${REGISTRY_LABEL}(?:\\.${REGISTRY_LABEL})*(?::[0-9]+)?)`;
 const TAG = "[\\w][\\w.-]{0,127}";
-const DIGEST = "[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}";
+const DIGEST = "[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]+";
 
 /** A registry host is only recognised as such when it looks like a host: it has a dot or a port, or is `localhost`. */
 const REPOSITORY = `(?:${REGISTRY}/)?${PATH_COMPONENT}(?:/${PATH_COMPONENT})*`;
@@ -35,10 +35,40 @@ export function isImageTag(value: string): boolean {
     return tagPattern.test(value);
 }
 
-/** Parses a full reference; undefined when no registry would accept it. */
-export function parseImageReference(value: string): ImageReference | undefined {
+/**
+ * The digests the kubelet pulls by (the OCI digest package's registered algorithms), each exactly
+ * this many lowercase hex digits. The reference grammar alone takes any algorithm and 32 or more
+ * digits of either case; the kubelet refuses the rest as InvalidImageName.
+ */
+const DIGEST_HEX_LENGTHS: Readonly<Record<string, number>> = { sha256: 64, sha384: 96, sha512: 128 };
+
+/** Why `digest` (`algorithm:hex`) is not one the kubelet can pull by, or undefined when it is. */
+export function digestProblem(digest: string): string | undefined {
+    const colon = digest.indexOf(":");
+    const [algorithm, hex] = [digest.slice(0, colon), digest.slice(colon + 1)];
+    const length = DIGEST_HEX_LENGTHS[algorithm];
+    if (colon < 0 || length === undefined) {
+        return `the digest algorithm ${JSON.stringify(algorithm.slice(0, 20))} is not one the kubelet pulls by (${Object.keys(DIGEST_HEX_LENGTHS).join(", ")})`;
+    }
+    if (!/^[0-9a-f]*$/.test(hex)) {
+        return `a ${algorithm} digest is written in lowercase hex digits`;
+    }
+    return hex.length === length ? undefined : `a ${algorithm} digest has exactly ${length} hex digits, this one has ${hex.length}`;
+}
+
+/** Why `value` is no full image reference a registry and the kubelet would accept, or undefined when it is one (tag and digest optional). */
+export function imageReferenceProblem(value: string): string | undefined {
     const match = referencePattern.exec(value);
     if (!match || match[1] === undefined || !isImageRepository(match[1])) {
+        return "it does not follow the grammar [registry[:port]/]path[:tag][@algorithm:hex], path in lowercase";
+    }
+    return match[3] === undefined ? undefined : digestProblem(match[3]);
+}
+
+/** Parses a full reference; undefined when no registry would accept it, or the kubelet would not pull it. */
+export function parseImageReference(value: string): ImageReference | undefined {
+    const match = referencePattern.exec(value);
+    if (!match || match[1] === undefined || imageReferenceProblem(value) !== undefined) {
         return undefined;
     }
     return { repository: match[1], tag: match[2], digest: match[3] };

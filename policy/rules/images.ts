@@ -1,4 +1,4 @@
-import { parseImageReference } from "../../lib/imageRef";
+import { imageReferenceProblem, parseImageReference } from "../../lib/imageRef";
 import { ContainerInfo } from "./workloads";
 
 /**
@@ -13,7 +13,7 @@ export function imageProblems(containers: readonly ContainerInfo[]): string[] {
         }
         const ref = parseImageReference(image);
         if (ref === undefined) {
-            return [`${label}: '${image}' is not a valid image reference`];
+            return [`${label}: '${image}' is not a valid image reference: ${imageReferenceProblem(image)}`];
         }
         if (ref.digest !== undefined) {
             return [];

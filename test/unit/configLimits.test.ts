@@ -1,6 +1,9 @@
 import * as assert from "node:assert/strict";
 import { ConfigError, loadConfig, StackConfig } from "../../config";
 import { canonicalQuantity, isQuantity, parseQuantity, quantityProblem } from "../../lib/quantity";
+import { parseImageReference } from "../../lib/imageRef";
+import { imageProblems } from "../../policy/rules/images";
+import { workloadContainers } from "../../policy/rules/workloads";
 import { cliConfigSource } from "../support/configAssertions";
 
 /**
@@ -38,6 +41,41 @@ function refused(overrides: Record<string, unknown>, key: string, patterns: RegE
 }
 
 describe("config limits: refused at preview, at its own key", () => {
+    describe("image digests", () => {
+        const digest = (hex: string, algorithm = "sha256") => `ghcr.io/pilab-hu/cart-service@${algorithm}:${hex}`;
+
+        it("takes sha256 with 64 lowercase hex digits, sha512 with 128", () => {
+            for (const image of [digest("a".repeat(64)), digest("0".repeat(128), "sha512"), `ghcr.io/pilab-hu/cart-service:v2@sha256:${"f".repeat(64)}`]) {
+                assert.equal(load({ pr, images: { "cart-service": image } }).images["cart-service"], image);
+            }
+        });
+
+        for (const [hex, algorithm, why] of [
+            ["a".repeat(65), "sha256", /a sha256 digest has exactly 64 hex digits, this one has 65/],
+            ["a".repeat(63), "sha256", /this one has 63/],
+            ["a".repeat(32), "sha256", /this one has 32/],
+            ["A".repeat(64), "sha256", /lowercase hex digits/],
+            ["a".repeat(32), "md5", /the digest algorithm "md5" is not one the kubelet pulls by \(sha256, sha384, sha512\)/],
+        ] as const) {
+            it(`refuses ${algorithm}:<${hex.length} ${hex[0]}'s>, saying why`, () => {
+                refused({ pr, images: { "cart-service": digest(hex, algorithm) } }, "rollout-stacks:images.cart-service", [/expected an image reference/, why]);
+                assert.equal(parseImageReference(digest(hex, algorithm)), undefined);
+            });
+        }
+
+        it("is refused by the pinned-images policy rule through the same parser", () => {
+            const containers = (image: string) => workloadContainers({
+                type: "kubernetes:apps/v1:Deployment",
+                urn: "urn:pulumi:pr-7::rollout-stacks::kubernetes:apps/v1:Deployment::cart",
+                props: { metadata: { name: "cart-service" }, spec: { template: { spec: { containers: [{ name: "cart-service", image }] } } } },
+            });
+            assert.deepEqual(imageProblems(containers(digest("a".repeat(64)))), []);
+            assert.deepEqual(imageProblems(containers(digest("a".repeat(65)))), [
+                `container cart-service: '${digest("a".repeat(65))}' is not a valid image reference: a sha256 digest has exactly 64 hex digits, this one has 65`,
+            ]);
+        });
+    });
+
     describe("quantities", () => {
         const withLimit = (cpu: string) => ({ pr, services: [{ ...service("cart-service"), resources: { limits: { cpu, memory: "256Mi" } } }] });
 
