@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { BACKEND_KINDS, BACKEND_PROTOCOLS, backendUrlProblem } from "../lib/backends";
+import { BACKEND_KINDS, backendUrlProblem } from "../lib/backends";
 import { parseQuantity } from "../lib/quantity";
 import { surgePods } from "../lib/service";
 import {
@@ -75,14 +75,9 @@ export const prSchema = z.strictObject({
     containerDefaults: resourceRequirements.default({ requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "500m", memory: "256Mi" } }),
 });
 
-/** A URL written `scheme://...`; only from such a value is the scheme quoted back, as text before a colon may be a password. */
-const SCHEME_AND_AUTHORITY = /^[a-z][a-z0-9+.-]*:\/\//i;
-
 const backendsSchema = z.strictObject(
     Object.fromEntries(BACKEND_KINDS.map((kind) => [kind, z.string().superRefine((url, ctx) => {
-        const problem = SCHEME_AND_AUTHORITY.test(url)
-            ? backendUrlProblem(kind, url)
-            : `it does not start with ${BACKEND_PROTOCOLS[kind].schemes.map((scheme) => `${scheme}//`).join(" or ")}`;
+        const problem = backendUrlProblem(kind, url);
         if (problem !== undefined) {
             ctx.addIssue({ code: "custom", message: `expected a ${kind} connection URL, but ${problem}` });
         }

@@ -32,8 +32,22 @@ export interface BackendEndpoint {
     readonly namespace?: string;
 }
 
-/** Why `url` is no URL for `kind`, or undefined when it is one. */
+/** A URL written `scheme://...`; only from such a value is the scheme quoted back, as text before a colon may be a password. */
+const SCHEME_AND_AUTHORITY = /^[a-z][a-z0-9+.-]*:\/\//i;
+
+/**
+ * Why `url` is no URL for `kind`, or undefined when it is one. Whitespace is refused outright:
+ * the URL parser forgives it around a URL, but the value reaches the apps as it was given, and
+ * their drivers do not (a trailing newline from a file or a heredoc is the usual way in).
+ */
 export function backendUrlProblem(kind: BackendKind, url: string): string | undefined {
+    if (/\s/.test(url)) {
+        return "it contains whitespace (a trailing newline, say), which the apps' drivers would not forgive; set it again without, e.g. " +
+            `pulumi config set --secret --path backends.${kind} "$(cat url-file)" (the shell drops the file's trailing newline)`;
+    }
+    if (!SCHEME_AND_AUTHORITY.test(url)) {
+        return `it does not start with ${BACKEND_PROTOCOLS[kind].schemes.map((scheme) => `${scheme}//`).join(" or ")}`;
+    }
     let parsed: URL;
     try {
         parsed = new URL(url);

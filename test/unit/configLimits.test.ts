@@ -12,7 +12,9 @@ import { cliConfigSource } from "../support/configAssertions";
  */
 
 const pr = { number: 123 };
+const canary = { canary: { steps: [{ setWeight: 20 }, { pause: { duration: "1m" } }] } };
 const service = (name: string) => ({ name, image: "ghcr.io/acme/shop", port: 8080 });
+const environment = (strategy: object, more: Record<string, unknown> = {}) => ({ imageTag: "v1", environment: { name: "dev", strategy, ...more } });
 
 function load(overrides: Record<string, unknown>): StackConfig {
     return loadConfig(cliConfigSource(overrides));
@@ -73,6 +75,24 @@ describe("config limits: refused at preview, at its own key", () => {
             assert.deepEqual(imageProblems(containers(digest("a".repeat(65)))), [
                 `container cart-service: '${digest("a".repeat(65))}' is not a valid image reference: a sha256 digest has exactly 64 hex digits, this one has 65`,
             ]);
+        });
+    });
+
+    describe("backend URLs", () => {
+        for (const [what, url] of [["a trailing newline", "redis://cache.shared.svc:6379\n"], ["a leading space", " redis://cache.shared.svc:6379"],
+            ["a space inside", "redis://cache.shared.svc:6379/0 1"], ["a tab", "redis://cache.shared.svc:6379\t"]] as const) {
+            it(`refuses a URL with ${what}, saying so, without quoting it`, () => {
+                refused({ pr, backends: { redis: url } }, "rollout-stacks:backends.redis", [/it contains whitespace \(a trailing newline, say\)/, /set it again without/, /given: "\[secret\]"/]);
+            });
+        }
+
+        it("stores the URL exactly as it was checked", () => {
+            assert.equal(load({ pr, backends: { redis: "redis://cache.shared.svc:6379" } }).backends.redis?.host, "cache.shared.svc");
+        });
+
+        it("uses a Prometheus address as zod's URL check normalises it, without a trailing newline", () => {
+            const config = load(environment(canary, { analysis: { prometheusAddress: "http://prometheus.monitoring.svc:9090\n" } }));
+            assert.equal(config.environment?.analysis.prometheusAddress, "http://prometheus.monitoring.svc:9090");
         });
     });
 
