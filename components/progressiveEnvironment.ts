@@ -1,11 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
+import { tlsSecretNameFor } from "../lib/naming";
 import { DeliveryStrategy } from "../lib/rolloutStrategy";
 import { ServiceSpec } from "../lib/service";
 import { AnalysisTemplates, AnalysisTemplatesArgs } from "./analysisTemplates";
 import { EnvironmentComponent } from "./environmentComponent";
 import { IsolatedNamespace } from "./isolatedNamespace";
 import { ProgressiveService, RestartStrategy } from "./progressiveService";
-import { IngressTls, tlsSecretNameFor } from "./serviceIngress";
+import { IngressTls } from "./serviceIngress";
 
 /** A service as a long-lived environment runs it. */
 export interface EnvironmentService {

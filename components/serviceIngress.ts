@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { tlsSecretNameFor } from "../lib/naming";
 
 /** How an Ingress gets its certificate: issued by a cert-manager ClusterIssuer, or an existing TLS Secret. */
 export type IngressTls =
@@ -29,11 +30,6 @@ export interface ServiceIngressArgs {
     readonly tls: IngressTls;
     /** IngressClass that serves it. @default "nginx" */
     readonly ingressClassName?: pulumi.Input<string>;
-}
-
-/** The TLS Secret cert-manager writes for `host` when no existing one is named. */
-export function tlsSecretNameFor(host: string): string {
-    return `${host.replace(/\./g, "-")}-tls`;
 }
 
 /** An HTTPS Ingress for one host routing a path prefix per Service. */

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { goDurationSeconds, pauseDurationSeconds } from "../lib/duration";
+import { labelKeyProblem } from "../lib/naming";
 import { ANALYSIS_TEMPLATE_NAMES, CanaryStep } from "../lib/rolloutStrategy";
 import { movedToAppMetrics } from "./appMetrics";
 import { dnsLabel, dnsName, dnsSubdomain, exactlyOneOf } from "./primitives";
@@ -21,6 +22,24 @@ const intOrPercent = z.union([z.number(), z.string()], { error: "expected a whol
     .refine((value) => typeof value === "number" ? Number.isInteger(value) && value >= 0 : /^\d+%$/.test(value), {
         error: "expected a whole number of pods or a percentage such as 25%",
     });
+
+/** The prefix the rollouts controller puts before an additional annotation's key on the canary Ingress, unless the key has it. */
+const NGINX_ANNOTATION_PREFIX = "nginx.ingress.kubernetes.io";
+
+/** Annotations the controller writes on the canary Ingress it clones; the API server would refuse the clone over a bad key. */
+const nginxCanaryAnnotations = z.record(z.string(), z.string({ error: "expected a string" })).superRefine((annotations, ctx) => {
+    for (const key of Object.keys(annotations)) {
+        const written = key.startsWith(NGINX_ANNOTATION_PREFIX) ? key : `${NGINX_ANNOTATION_PREFIX}/${key}`;
+        const problem = labelKeyProblem(written);
+        if (problem !== undefined) {
+            ctx.addIssue({
+                code: "custom",
+                path: [key],
+                message: `the controller writes this as the annotation ${written}, which the API server would refuse: ${problem}; use an NGINX annotation name such as canary-by-header`,
+            });
+        }
+    }
+});
 
 const DURATION_EXAMPLES = "such as 30s, 2m, 1h or a whole number of seconds";
 
@@ -74,7 +93,7 @@ const canarySchema = z.strictObject({
     dynamicStableScale: z.boolean({ error: "expected true or false" }).default(false),
     trafficRouting: exactlyOneOf({
         nginx: z.strictObject({
-            additionalIngressAnnotations: z.record(z.string(), z.string({ error: "expected a string" })).optional(),
+            additionalIngressAnnotations: nginxCanaryAnnotations.optional(),
         }),
     }).optional(),
 }).superRefine((canary, ctx) => {

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { IN_CLUSTER_SERVER, projectPermits } from "../lib/argoCd";
 import { ChartSource, HelmValues } from "../lib/helmCharts";
 import { movedToAppMetrics } from "./appMetrics";
-import { dnsLabel, dnsSubdomain } from "./primitives";
+import { dnsLabel, dnsSubdomain, labels } from "./primitives";
 import { secret } from "./secrets";
 
 /**
@@ -132,7 +132,7 @@ const monitoringSchema = z.strictObject({
     /** How far the canary's error ratio may exceed the stable's before the alert fires (0.01 = one point). */
     canaryErrorMargin: z.number({ error: "expected a number between 0 and 1" }).min(0).max(1).default(0.01),
     /** Labels on the platform's ServiceMonitors and rules, for a Prometheus that selects by label; kube-prometheus-stack's release label unless given. */
-    resourceLabels: z.record(z.string(), z.string()).optional(),
+    resourceLabels: labels.optional(),
 });
 
 const email = z.string().regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, { error: "expected the e-mail address the ACME account is registered to" });

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { imageReferenceProblem, isImageRepository, isImageTag, parseImageReference } from "../lib/imageRef";
 import { isPositiveQuantity, quantityProblem } from "../lib/quantity";
+import { dnsNameProblem, labelKeyProblem, labelValueProblem } from "../lib/naming";
 import { rfc3339UtcProblem } from "../lib/timestamp";
 
 /** Schemas for the scalar values the config contract is made of; each message says what is expected. */
@@ -13,16 +14,35 @@ export const dnsLabel = z.string().max(63, { error: "expected at most 63 charact
     .regex(DNS_LABEL, { error: "expected a DNS label: lowercase letters, digits and '-', starting with a letter" });
 
 /** A DNS-1123 subdomain: names Secrets and ClusterIssuers. */
-export const dnsSubdomain = z.string().max(253)
+export const dnsSubdomain = z.string().max(253, { error: "expected at most 253 characters (a DNS subdomain)" })
     .refine((v) => v.split(".").every((label) => DNS_SUBDOMAIN_LABEL.test(label) && label.length <= 63), {
         error: "expected a DNS subdomain: lowercase letters, digits, '-' and '.'",
     });
 
-/** A fully qualified DNS name with at least two labels, e.g. `shop.pilab.hu`. */
-export const dnsName = z.string()
-    .refine((v) => v.length <= 253 && v.includes(".") && v.split(".").every((l) => l.length <= 63 && DNS_SUBDOMAIN_LABEL.test(l)), {
-        error: "expected a lowercase DNS name with at least two labels, e.g. shop.pilab.hu",
-    });
+/** A fully qualified DNS name with at least two labels, e.g. `shop.pilab.hu`; an Ingress takes it as a host. */
+export const dnsName = z.string().superRefine((value, ctx) => {
+    const problem = dnsNameProblem(value);
+    if (problem !== undefined) {
+        ctx.addIssue({ code: "custom", message: `expected a lowercase DNS name with at least two labels, e.g. shop.pilab.hu, but ${problem}` });
+    }
+});
+
+/**
+ * Kubernetes labels, as a map of key to value: each key `[prefix/]name` and each value as the API
+ * server takes them (at most 63 characters, no spaces); a problem is reported at the label's key.
+ */
+export const labels = z.record(z.string(), z.string({ error: "expected a label value (a string)" })).superRefine((map, ctx) => {
+    for (const [key, value] of Object.entries(map)) {
+        const keyProblem = labelKeyProblem(key);
+        if (keyProblem !== undefined) {
+            ctx.addIssue({ code: "custom", path: [key], message: `expected a label key such as team or example.com/team, but ${keyProblem}` });
+        }
+        const valueProblem = typeof value === "string" ? labelValueProblem(value) : undefined;
+        if (valueProblem !== undefined) {
+            ctx.addIssue({ code: "custom", path: [key], message: `expected a label value such as shop-team, but ${valueProblem}` });
+        }
+    }
+});
 
 const QUANTITY_EXAMPLES = "a positive Kubernetes quantity such as 250m, 0.5, 512Mi or 2Gi";
 

@@ -1,6 +1,9 @@
 import { z } from "zod";
 import { BACKEND_KINDS, backendUrlProblem } from "../lib/backends";
+import { prIsolation } from "../lib/isolation";
+import { dnsNameProblem, environmentHost, MAX_DNS_LABEL, MAX_DNS_NAME, prHost, tlsSecretNameFor } from "../lib/naming";
 import { parseQuantity } from "../lib/quantity";
+import { DeliveryStrategy, rolloutServiceNames, strategyKind } from "../lib/rolloutStrategy";
 import { surgePods } from "../lib/service";
 import {
     dnsLabel, dnsName, dnsSubdomain, httpPath, imageReference, imageRepository, imageTag, port,
@@ -84,8 +87,7 @@ const backendsSchema = z.strictObject(
     }).optional()])) as Record<(typeof BACKEND_KINDS)[number], z.ZodOptional<z.ZodString>>,
 );
 
-/** The whole config contract of ../shared/DESIGN.md, keyed without the `rollout-stacks:` namespace. */
-export const stackConfigSchema = z.strictObject({
+const stackFields = z.strictObject({
     services: servicesSchema,
     domain: dnsName,
     imageTag: imageTag.optional(),
@@ -98,7 +100,12 @@ export const stackConfigSchema = z.strictObject({
     // Connection URLs may carry credentials: secret in any shape, misspelt subkeys included.
     backends: secret(backendsSchema).default({}),
     appMetrics: appMetricsSchema,
-}).superRefine((config, ctx) => {
+});
+
+type StackFields = z.output<typeof stackFields>;
+
+/** The whole config contract of ../shared/DESIGN.md, keyed without the `rollout-stacks:` namespace. */
+export const stackConfigSchema = stackFields.superRefine((config, ctx) => {
     if (config.pr === undefined && config.environment === undefined && config.platform === undefined) {
         ctx.addIssue({
             code: "custom",
@@ -129,6 +136,8 @@ export const stackConfigSchema = z.strictObject({
             });
         }
     }
+    checkHosts(config, ctx);
+    checkDerivedNames(config, ctx);
     if (config.pr !== undefined) {
         for (const key of ["environment", "platform"] as const) {
             if (config[key] !== undefined) {
@@ -163,6 +172,147 @@ export type StackConfigInput = z.input<typeof stackConfigSchema>;
 export type ParsedStackConfig = z.output<typeof stackConfigSchema>;
 export type PrConfig = z.output<typeof prSchema>;
 export type BackendUrls = z.output<typeof backendsSchema>;
+
+type Services = z.output<typeof servicesSchema>;
+
+/**
+ * The public host of the stack (given, or made from `domain`) and the TLS Secret cert-manager
+ * writes for it: the API server refuses an Ingress whose host is longer than a DNS name may be,
+ * or whose TLS Secret name (the host with dashes, `-tls`) is longer than an object name may be.
+ */
+function checkHosts(config: StackFields, ctx: z.RefinementCtx): void {
+    const { pr, environment, domain } = config;
+    if (dnsNameProblem(domain) !== undefined) {
+        return;
+    }
+    if (pr !== undefined && positiveInt.safeParse(pr.number).success) {
+        checkHost(ctx, {
+            given: pr.customDomain, hostKey: "pr.customDomain", secretKey: "pr.tlsSecretName", issued: pr.tlsSecretName === undefined,
+            made: prHost(pr.number, domain), what: `the PR host pr-${pr.number}.<domain>`,
+        });
+    }
+    if (environment !== undefined && dnsLabel.safeParse(environment.name).success) {
+        checkHost(ctx, {
+            given: environment.host, hostKey: "environment.host", secretKey: "environment.tlsSecretName", issued: environment.tlsSecretName === undefined,
+            made: environmentHost(environment.name, domain), what: `the environment's host ${environment.name}.<domain>`,
+        });
+    }
+}
+
+/** A long name as a message shows it: its start, enough to recognise it. */
+function abbreviated(name: string): string {
+    return name.length <= 48 ? name : `${name.slice(0, 45)}...`;
+}
+
+interface HostSource {
+    /** The host as configured, if it is. */
+    readonly given: string | undefined;
+    readonly hostKey: string;
+    readonly secretKey: string;
+    /** Whether cert-manager issues the certificate (no existing Secret is named). */
+    readonly issued: boolean;
+    /** The host made from `domain` when none is given, and how a message names it. */
+    readonly made: string;
+    readonly what: string;
+}
+
+function checkHost(ctx: z.RefinementCtx, source: HostSource): void {
+    // A given host that is no DNS name is reported at its own key.
+    if (source.given !== undefined && dnsNameProblem(source.given) !== undefined) {
+        return;
+    }
+    const host = source.given ?? source.made;
+    const path = source.given === undefined ? ["domain"] : source.hostKey.split(".");
+    const fix = source.given === undefined ? `shorten domain or set ${source.hostKey}` : `shorten ${source.hostKey}`;
+    if (host.length > MAX_DNS_NAME) {
+        ctx.addIssue({
+            code: "custom",
+            path,
+            message: `${source.what}, ${abbreviated(host)}, would be ${host.length} characters long; a host name has at most ${MAX_DNS_NAME}: ${fix}`,
+        });
+        return;
+    }
+    const secret = tlsSecretNameFor(host);
+    if (source.issued && secret.length > MAX_DNS_NAME) {
+        ctx.addIssue({
+            code: "custom",
+            path,
+            message: `cert-manager would write the certificate of the host ${abbreviated(host)} (${host.length} characters) to the Secret ` +
+                `${abbreviated(secret)} (the host with dashes for dots, then -tls), ${secret.length} characters; an object name has at most ${MAX_DNS_NAME}, ` +
+                `so the host may have at most ${MAX_DNS_NAME - (secret.length - host.length)}: ${fix}, or name an existing Secret in ${source.secretKey}`,
+        });
+    }
+}
+
+/**
+ * Names the components make from a service's name: an environment's Services (`<name>-canary`,
+ * `-stable`, `-preview`, `-metrics`, by lib/rolloutStrategy.ts) must be DNS labels of at most 63
+ * characters and belong to one service each; a PR's MongoDB database (`pr-<n>-<name>`, by
+ * lib/isolation.ts) must be under MongoDB's 64 characters.
+ */
+function checkDerivedNames(config: StackFields, ctx: z.RefinementCtx): void {
+    const { environment, pr } = config;
+    const services: Services = config.services.filter((service) => typeof service?.name === "string" && dnsLabel.safeParse(service.name).success);
+    const indexOf = (service: Services[number]) => config.services.indexOf(service);
+    if (environment !== undefined && isStrategy(environment.strategy)) {
+        const kind = strategyKind(environment.strategy);
+        const owners = new Map<string, { readonly service: string; readonly index: number; readonly role: string }>();
+        for (const service of services) {
+            const derived = Object.entries(rolloutServiceNames(service.name, environment.strategy))
+                .filter(([role]) => role !== "kind")
+                .map(([role, name]) => ({ role: SERVICE_ROLES[role] ?? role, name }));
+            const longest = derived.reduce((a, b) => (b.name.length > a.name.length ? b : a));
+            if (longest.name.length > MAX_DNS_LABEL) {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["services", indexOf(service), "name"],
+                    message: `the environment's ${kind} strategy gives this service the ${longest.role}, ${longest.name}, ${longest.name.length} characters; ` +
+                        `a Service name has at most ${MAX_DNS_LABEL}: shorten the name to at most ${MAX_DNS_LABEL - (longest.name.length - service.name.length)} characters`,
+                });
+            }
+            for (const { role, name } of derived) {
+                const owner = owners.get(name);
+                if (owner !== undefined && owner.service !== service.name) {
+                    ctx.addIssue({
+                        code: "custom",
+                        path: ["services", indexOf(service), "name"],
+                        message: `the environment's ${kind} strategy gives this service the ${role}, ${name}, which ${owner.service} (services[${owner.index}]) ` +
+                            `already owns as the ${owner.role}; two services cannot own one Service: rename one of them`,
+                    });
+                } else {
+                    owners.set(name, { service: service.name, index: indexOf(service), role });
+                }
+            }
+        }
+    }
+    if (pr !== undefined && positiveInt.safeParse(pr.number).success && config.backends.mongodb !== undefined) {
+        for (const service of services.filter((s) => pr.services === undefined || pr.services.includes(s.name))) {
+            const database = prIsolation(pr.number, service.name).MONGODB_DATABASE;
+            if (database.length > MAX_MONGODB_DATABASE) {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["services", indexOf(service), "name"],
+                    message: `PR ${pr.number} gives this service the MongoDB database ${database}, ${database.length} characters; MongoDB takes at most ${MAX_MONGODB_DATABASE}: ` +
+                        `shorten the name to at most ${MAX_MONGODB_DATABASE - (database.length - service.name.length)} characters`,
+                });
+            }
+        }
+    }
+}
+
+/** MongoDB refuses database names of 64 characters or more. */
+const MAX_MONGODB_DATABASE = 63;
+
+/** How a message names each Service of lib/rolloutStrategy.ts's RolloutServiceNames. */
+const SERVICE_ROLES: Readonly<Record<string, string>> = {
+    root: "Service named after it", active: "active Service, named after it", stable: "stable Service", canary: "canary Service",
+    preview: "preview Service", metrics: "metrics Service",
+};
+
+/** A strategy that failed to parse reaches the refinement as what was given; skip it. */
+function isStrategy(strategy: unknown): strategy is DeliveryStrategy {
+    return strategy !== null && typeof strategy === "object" && ("canary" in strategy || "blueGreen" in strategy);
+}
 
 /** Thousandths of a quantity as a whole number, so sums of 50m and 100m compare exactly; undefined when it is none. */
 function milli(value: string): number | undefined {

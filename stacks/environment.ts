@@ -3,12 +3,8 @@ import { ProgressiveEnvironment } from "../components/progressiveEnvironment";
 import { StackConfig } from "../config";
 import { EnvironmentConfig } from "../config/environment";
 import { serviceImage } from "../lib/imageRef";
+import { environmentHost } from "../lib/naming";
 import { strategyKind } from "../lib/rolloutStrategy";
-
-/** The public host of an environment when none is configured: `<name>.<domain>`. */
-function environmentHost(name: string, domain: string): string {
-    return `${name}.${domain}`;
-}
 
 /**
  * Turns validated config of a long-lived environment into its ProgressiveEnvironment. `dependsOn`

@@ -13,6 +13,7 @@ import { cliConfigSource } from "../support/configAssertions";
 
 const pr = { number: 123 };
 const canary = { canary: { steps: [{ setWeight: 20 }, { pause: { duration: "1m" } }] } };
+const blueGreen = { blueGreen: {} };
 const service = (name: string) => ({ name, image: "ghcr.io/acme/shop", port: 8080 });
 const environment = (strategy: object, more: Record<string, unknown> = {}) => ({ imageTag: "v1", environment: { name: "dev", strategy, ...more } });
 
@@ -43,6 +44,145 @@ function refused(overrides: Record<string, unknown>, key: string, patterns: RegE
 }
 
 describe("config limits: refused at preview, at its own key", () => {
+    describe("names made from a service's name", () => {
+        const name = (length: number) => `s${"a".repeat(length - 1)}`;
+
+        it("takes a name of 55 characters in an environment, whose -canary, -stable and -metrics Services are then 62 and 63", () => {
+            assert.doesNotThrow(() => load({ ...environment(canary), services: [service(name(55))] }));
+            assert.doesNotThrow(() => load({ ...environment(blueGreen), services: [service(name(55))] }));
+        });
+
+        for (const [strategy, kind, longest] of [[canary, "canary", "metrics"], [blueGreen, "blueGreen", "preview"]] as const) {
+            it(`refuses a name of 56 characters under ${kind}, naming the ${longest} Service and the longest name that fits`, () => {
+                refused({ ...environment(strategy), services: [service("cart-service"), service(name(56))] }, "rollout-stacks:services[1].name", [
+                    new RegExp(`${kind} strategy gives this service the ${longest} Service, ${name(56)}-${longest}, ${57 + longest.length} characters`),
+                    /a Service name has at most 63: shorten the name to at most 55 characters/,
+                    new RegExp(`given: "${name(56)}"`),
+                ]);
+            });
+        }
+
+        it("takes names of 63 characters in a PR stack, which makes one Service per service, named after it", () => {
+            assert.doesNotThrow(() => load({ pr, services: [service(name(63))] }));
+        });
+
+        it("refuses two services that would own one Service: cart's canary Service is cart-canary", () => {
+            refused({ ...environment(canary), services: [service("cart"), service("cart-canary")] }, "rollout-stacks:services[1].name", [
+                /gives this service the Service named after it, cart-canary, which cart \(services\[0\]\) already owns as the canary Service/,
+                /rename one of them/,
+            ]);
+            refused({ ...environment(canary), services: [service("cart-stable"), service("cart")] }, "rollout-stacks:services[1].name", [
+                /the stable Service, cart-stable, which cart-stable \(services\[0\]\) already owns as the Service named after it/,
+            ]);
+            refused({ ...environment(blueGreen), services: [service("cart"), service("cart-preview")] }, "rollout-stacks:services[1].name", [
+                /blueGreen strategy gives this service the active Service, named after it, cart-preview, which cart \(services\[0\]\) already owns as the preview Service/,
+            ]);
+        });
+
+        it("lets names share a Service only where the strategy does not make it: cart and cart-canary under blue/green", () => {
+            assert.doesNotThrow(() => load({ ...environment(blueGreen), services: [service("cart"), service("cart-canary")] }));
+        });
+
+        it("refuses a PR MongoDB database name of 64 characters (pr-<n>-<service>) when the PR uses MongoDB", () => {
+            const mongodb = { mongodb: "mongodb://mongo.shared.svc:27017" };
+            assert.doesNotThrow(() => load({ pr, backends: mongodb, services: [service(name(56))] }));
+            refused({ pr, backends: mongodb, services: [service(name(57))] }, "rollout-stacks:services[0].name", [
+                new RegExp(`PR 123 gives this service the MongoDB database pr-123-${name(57)}, 64 characters; MongoDB takes at most 63: shorten the name to at most 56`),
+            ]);
+            assert.doesNotThrow(() => load({ pr, services: [service(name(57))] }));
+        });
+    });
+
+    describe("hosts", () => {
+        /** A domain of `length` characters in labels of 63. */
+        const domainOf = (length: number) => {
+            const labels: string[] = [];
+            let left = length;
+            while (left > 0) {
+                const size = Math.min(63, left === 64 ? 62 : left);
+                labels.push("d".repeat(size));
+                left -= size + 1;
+            }
+            assert.equal(labels.join(".").length, length);
+            return labels.join(".");
+        };
+
+        it("takes a PR host of 249 characters, whose TLS Secret <host with dashes>-tls is 253", () => {
+            const domain = domainOf(249 - "pr-123.".length);
+            assert.equal(load({ pr, domain }).domain, domain);
+        });
+
+        it("refuses a PR host whose TLS Secret name would pass 253 characters, at domain, naming both ways out", () => {
+            refused({ pr, domain: domainOf(250 - "pr-123.".length) }, "rollout-stacks:domain", [
+                /the host pr-123\.d+\.\.\. \(250 characters\) to the Secret pr-123-d+\.\.\. \(the host with dashes for dots, then -tls\), 254 characters/,
+                /so the host may have at most 249: shorten domain or set pr\.customDomain, or name an existing Secret in pr\.tlsSecretName/,
+            ]);
+        });
+
+        it("takes that host when an existing TLS Secret is named, up to 253 characters", () => {
+            assert.doesNotThrow(() => load({ pr: { ...pr, tlsSecretName: "wildcard-tls" }, domain: domainOf(253 - "pr-123.".length) }));
+        });
+
+        it("refuses a PR host pr-<n>.<domain> over 253 characters", () => {
+            refused({ pr: { ...pr, tlsSecretName: "wildcard-tls" }, domain: domainOf(250) }, "rollout-stacks:domain", [
+                /the PR host pr-123\.<domain>, pr-123\.ddd.*, would be 257 characters long; a host name has at most 253: shorten domain or set pr\.customDomain/,
+            ]);
+        });
+
+        it("refuses a domain label over 63 characters, and an IP address as a host", () => {
+            refused({ pr, domain: `${"d".repeat(64)}.example.com` }, "rollout-stacks:domain", [/its label d+\.\.\. is 64 characters long; a DNS label has at most 63/]);
+            refused({ pr: { ...pr, customDomain: "10.0.0.1" } }, "rollout-stacks:pr.customDomain", [/it is an IP address; an Ingress host must be a DNS name/]);
+        });
+
+        it("refuses a given host whose TLS Secret would be too long at that host's key", () => {
+            refused({ pr: { ...pr, customDomain: domainOf(250) } }, "rollout-stacks:pr.customDomain", [/shorten pr\.customDomain, or name an existing Secret/]);
+            refused({ ...environment(canary, { host: domainOf(250) }) }, "rollout-stacks:environment.host", [/shorten environment\.host/]);
+        });
+
+        it("refuses an environment host <name>.<domain> whose TLS Secret would be too long, at domain", () => {
+            const domain = domainOf(250 - "dev.".length);
+            refused({ ...environment(canary), domain }, "rollout-stacks:domain", [/shorten domain or set environment\.host, or name an existing Secret in environment\.tlsSecretName/]);
+            assert.doesNotThrow(() => load({ ...environment(canary), domain: domainOf(249 - "dev.".length) }));
+        });
+    });
+
+    describe("labels", () => {
+        const monitoring = (resourceLabels: Record<string, string>) => ({ imageTag: "v1", platform: { monitoring: { installVia: "external", resourceLabels } } });
+
+        it("takes the labels the API server takes: prefixed keys, empty values, 63 characters", () => {
+            const labels = { release: "kube-prometheus-stack", "example.com/team": "shop_team.a", empty: "", [`${"k".repeat(63)}`]: "v".repeat(63) };
+            const config = load(monitoring(labels));
+            assert.ok(config.platform?.monitoring.enabled);
+            assert.deepEqual(config.platform.monitoring.resourceLabels, labels);
+        });
+
+        for (const [value, why] of [
+            ["shop team", /no spaces/], ["v".repeat(64), /64 characters long; a label value has at most 63/], ["-team", /start and end with a letter or digit/],
+            ["team.", /start and end with a letter or digit/], ["tëam", /letters, digits/],
+        ] as const) {
+            it(`refuses the label value ${JSON.stringify(value.length > 20 ? `${value.slice(0, 10)}...` : value)}, at the label's key`, () => {
+                refused(monitoring({ team: value }), "rollout-stacks:platform.monitoring.resourceLabels.team", [/expected a label value such as shop-team/, why]);
+            });
+        }
+
+        for (const [key, why] of [
+            ["my team", /its name part is letters, digits/], ["a/b/c", /at most one '\/'/], ["Example.com/team", /its prefix "Example\.com" is not a lowercase DNS subdomain/],
+            ["k".repeat(64), /its name part is 64 characters long/], ["example.com/", /its name part is 0 characters long/],
+        ] as const) {
+            it(`refuses the label key ${JSON.stringify(key.length > 20 ? `${key.slice(0, 10)}...` : key)}`, () => {
+                refused(monitoring({ [key]: "shop" }), `rollout-stacks:platform.monitoring.resourceLabels.${key}`, [/expected a label key such as team or example\.com\/team/, why]);
+            });
+        }
+
+        it("refuses an NGINX canary annotation the controller would write under a key the API server refuses", () => {
+            const routed = (annotations: Record<string, string>) => ({ canary: { ...canary.canary, trafficRouting: { nginx: { additionalIngressAnnotations: annotations } } } });
+            assert.doesNotThrow(() => load(environment(routed({ "canary-by-header": "X-Canary", "nginx.ingress.kubernetes.io/canary-by-cookie": "canary" }))));
+            refused(environment(routed({ "canary by header": "X-Canary" })),
+                "rollout-stacks:environment.strategy.canary.trafficRouting.nginx.additionalIngressAnnotations.canary by header",
+                [/writes this as the annotation nginx\.ingress\.kubernetes\.io\/canary by header, which the API server would refuse/]);
+        });
+    });
+
     describe("image digests", () => {
         const digest = (hex: string, algorithm = "sha256") => `ghcr.io/pilab-hu/cart-service@${algorithm}:${hex}`;
 
