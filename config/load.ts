@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { backendEndpoint, BackendEndpoint, BackendKind } from "../lib/backends";
+import { prNumberOfStack, prStackName } from "../lib/naming";
 import { CONFIG_NAMESPACE, ConfigError, ConfigProblem, fullKey, problemsFromIssues } from "./errors";
 import { ParsedStackConfig, stackConfigSchema } from "./schema";
 import { GivenConfig } from "./secrets";
@@ -10,6 +11,11 @@ export interface ConfigSource {
     get(key: string): string | undefined;
     /** True when the CLI holds the key as a secret (`--secret`, also with `--path` below it). */
     isSecret(key: string): boolean;
+    /**
+     * The stack's name, which says whether it is a PR stack: the release bot's reaper treats every
+     * stack named `pr-<n>` as PR n's, and no other. Unknown (undefined or empty): not checked.
+     */
+    readonly stackName?: string;
 }
 
 /** Keys whose values are structured (the CLI passes them to the program as JSON text). */
@@ -30,7 +36,7 @@ export type StackConfig = Readonly<Omit<ParsedStackConfig, "backends"> & {
 export function pulumiConfigSource(): ConfigSource {
     const config = new pulumi.Config(CONFIG_NAMESPACE);
     const isConfigSecret = sdkIsConfigSecret();
-    return { get: (key) => config.get(key), isSecret: (key) => isConfigSecret(`${CONFIG_NAMESPACE}:${key}`) };
+    return { get: (key) => config.get(key), isSecret: (key) => isConfigSecret(`${CONFIG_NAMESPACE}:${key}`), stackName: pulumi.getStack() };
 }
 
 /**
@@ -85,10 +91,13 @@ export function loadConfig(source: ConfigSource = pulumiConfigSource()): StackCo
     // The schema sees an unreadable key as missing; its unreadable text is the one problem to report there.
     const raw = Object.fromEntries(Object.entries(values).filter(([key]) => !unreadable.has(key)));
     const parsed = stackConfigSchema.safeParse(raw);
+    const reported = () => new Set(problems.map((problem) => problem.key));
     if (!parsed.success) {
-        const reported = new Set(problems.map((problem) => problem.key));
-        problems.push(...problemsFromIssues(parsed.error.issues, given).filter((problem) => !reported.has(problem.key)));
+        const before = reported();
+        problems.push(...problemsFromIssues(parsed.error.issues, given).filter((problem) => !before.has(problem.key)));
     }
+    const before = reported();
+    problems.push(...stackNameProblems(source.stackName, raw, given).filter((problem) => !before.has(problem.key)));
     if (problems.length > 0 || !parsed.success) {
         throw new ConfigError(problems, given);
     }
@@ -97,6 +106,44 @@ export function loadConfig(source: ConfigSource = pulumiConfigSource()): StackCo
         backends: secretBackends(parsed.data.backends),
         platform: secretPlatform(parsed.data.platform),
     });
+}
+
+/**
+ * A stack's name and its config must agree on whether it is a PR stack: the release bot's reaper
+ * pauses and destroys every stack named `pr-<n>` once PR n is closed or idle, and finds no other.
+ * An environment in a stack named `pr-12` would be destroyed with PR 12; a PR in a stack named
+ * `prod` would never be cleaned up; a stack `pr-12` deploying PR 13 would overwrite that PR's.
+ */
+function stackNameProblems(stackName: string | undefined, values: Readonly<Record<string, unknown>>, given: GivenConfig): ConfigProblem[] {
+    if (stackName === undefined || stackName === "") {
+        return [];
+    }
+    const stackPr = prNumberOfStack(stackName);
+    const pr = values.pr;
+    const givenNumber = pr !== null && typeof pr === "object" ? (pr as { number?: unknown }).number : undefined;
+    const number = typeof givenNumber === "number" && Number.isSafeInteger(givenNumber) && givenNumber > 0 ? givenNumber : undefined;
+    if (stackPr === undefined) {
+        const stack = number === undefined ? "pr-<number>" : prStackName(number);
+        return pr === undefined ? [] : [{
+            key: fullKey(["pr"]),
+            message: `the stack ${stackName} is not named pr-<n> (the PR number, without leading zeros), so the release bot would neither find it ` +
+                `nor clean it up as a PR stack; deploy this PR in the stack ${stack} (pulumi stack init ${stack}), or set environment instead of pr for a long-lived stack`,
+            given: given.quote(["pr"]),
+        }];
+    }
+    if (pr === undefined) {
+        return (["environment", "platform"] as const).filter((key) => values[key] !== undefined).map((key) => ({
+            key: fullKey([key]),
+            message: `the stack ${stackName} is named as PR ${stackPr}'s, and the release bot's reaper pauses and destroys every pr-<n> stack ` +
+                `once its PR is closed or idle; set ${key} in a stack of another name (such as dev or prod), or make this PR ${stackPr}'s stack with pr.number ${stackPr}`,
+            given: given.quote([key]),
+        }));
+    }
+    return number === undefined || number === stackPr ? [] : [{
+        key: fullKey(["pr", "number"]),
+        message: `the stack ${stackName} is for PR ${stackPr}; set pr.number to ${stackPr} or use the stack ${prStackName(number)}`,
+        given: given.quote(["pr", "number"]),
+    }];
 }
 
 /** The Grafana admin password arrives as plain config text; from here on it is a secret, in state and in outputs. */

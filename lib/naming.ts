@@ -14,6 +14,15 @@ export function prStackName(prNumber: number): string {
     return `pr-${prNumber}`;
 }
 
+/**
+ * The PR a stack name is for (`pr-12`, also as `org/project/pr-12`), or undefined for any other
+ * name: the stacks the release bot's reaper treats as PR stacks, pausing and destroying them.
+ */
+export function prNumberOfStack(stackName: string): number | undefined {
+    const match = /^pr-([1-9][0-9]*)$/.exec(stackName.split("/").pop() ?? "");
+    return match === null ? undefined : Number(match[1]);
+}
+
 /** A short, stable digest of `value` for disambiguating shortened names. */
 export function shortHash(value: string): string {
     return createHash("sha256").update(value).digest("hex").slice(0, HASH_LENGTH);

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { PrEnvironment } from "../components/prEnvironment";
-import { ConfigError, PrConfig, StackConfig } from "../config";
+import { PrConfig, StackConfig } from "../config";
 import { serviceImage } from "../lib/imageRef";
 import { prStackName } from "../lib/naming";
 
@@ -13,9 +13,8 @@ export interface PrStackOutputs {
     readonly services: PrEnvironment["services"];
 }
 
-/** Turns validated config of a PR stack into its environment. */
+/** Turns validated config of a PR stack into its environment; config has checked that the stack is named for its PR. */
 export function deployPrStack(config: StackConfig, pr: PrConfig, stackName: string): PrStackOutputs {
-    checkStackMatchesPr(stackName, pr.number);
     const selected = pr.services === undefined
         ? config.services
         : config.services.filter((service) => pr.services?.includes(service.name));
@@ -45,16 +44,4 @@ export function deployPrStack(config: StackConfig, pr: PrConfig, stackName: stri
         lastDeployedAt: environment.lastDeployedAt,
         services: environment.services,
     };
-}
-
-/** A stack called `pr-12` that deploys PR 13 is a copy-paste slip that would overwrite another PR. */
-function checkStackMatchesPr(stackName: string, prNumber: number): void {
-    const match = /^pr-(\d+)$/.exec(stackName.split("/").pop() ?? stackName);
-    if (match !== null && Number(match[1]) !== prNumber) {
-        throw new ConfigError([{
-            key: "rollout-stacks:pr.number",
-            message: `the stack ${stackName} is for PR ${match[1]}; set pr.number to ${match[1]} or use the stack ${prStackName(prNumber)}`,
-            given: String(prNumber),
-        }]);
-    }
 }

@@ -5,6 +5,7 @@ import { parseImageReference } from "../../lib/imageRef";
 import { imageProblems } from "../../policy/rules/images";
 import { workloadContainers } from "../../policy/rules/workloads";
 import { cliConfigSource } from "../support/configAssertions";
+import { failProgram } from "../support/program";
 
 /**
  * Every value the API server, the kubelet or a controller would refuse is refused at preview, at
@@ -17,14 +18,14 @@ const blueGreen = { blueGreen: {} };
 const service = (name: string) => ({ name, image: "ghcr.io/acme/shop", port: 8080 });
 const environment = (strategy: object, more: Record<string, unknown> = {}) => ({ imageTag: "v1", environment: { name: "dev", strategy, ...more } });
 
-function load(overrides: Record<string, unknown>): StackConfig {
-    return loadConfig(cliConfigSource(overrides));
+function load(overrides: Record<string, unknown>, stackName?: string): StackConfig {
+    return loadConfig({ ...cliConfigSource(overrides), stackName });
 }
 
-/** The ConfigError message for `overrides`; fails when the config is accepted. */
-function problems(overrides: Record<string, unknown>): string {
+/** The ConfigError message for `overrides` in the stack `stackName`; fails when the config is accepted. */
+function problems(overrides: Record<string, unknown>, stackName?: string): string {
     try {
-        load(overrides);
+        load(overrides, stackName);
     } catch (error) {
         assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
         return error.message;
@@ -33,8 +34,8 @@ function problems(overrides: Record<string, unknown>): string {
 }
 
 /** Asserts the one problem line under the full `key` matches every pattern. */
-function refused(overrides: Record<string, unknown>, key: string, patterns: RegExp[]): string {
-    const message = problems(overrides);
+function refused(overrides: Record<string, unknown>, key: string, patterns: RegExp[], stackName?: string): string {
+    const message = problems(overrides, stackName);
     const line = message.split("\n").find((l) => l.startsWith(`  - ${key}: `));
     assert.ok(line, `no problem reported for ${key} in:\n${message}`);
     for (const pattern of patterns) {
@@ -109,7 +110,7 @@ describe("config limits: refused at preview, at its own key", () => {
 
         it("takes a PR host of 249 characters, whose TLS Secret <host with dashes>-tls is 253", () => {
             const domain = domainOf(249 - "pr-123.".length);
-            assert.equal(load({ pr, domain }).domain, domain);
+            assert.equal(load({ pr, domain }, "pr-123").domain, domain);
         });
 
         it("refuses a PR host whose TLS Secret name would pass 253 characters, at domain, naming both ways out", () => {
@@ -270,6 +271,54 @@ describe("config limits: refused at preview, at its own key", () => {
 
         it("refuses a quota out of range at the quota's own key", () => {
             refused({ pr: { ...pr, quota: { limitsCpu: "1e30000" } } }, "rollout-stacks:pr.quota.limitsCpu", [/its exponent 30000 has more than 3 digits/]);
+        });
+    });
+
+    describe("a stack's name and its config agree on whether it is a PR stack", () => {
+        it("takes PR 7 in the stack pr-7 and an environment in dev", () => {
+            assert.equal(load({ pr: { number: 7 } }, "pr-7").pr?.number, 7);
+            assert.equal(load({ pr: { number: 7 } }, "acme/rollout-stacks/pr-7").pr?.number, 7);
+            assert.equal(load(environment(canary), "dev").environment?.name, "dev");
+        });
+
+        for (const key of ["environment", "platform"] as const) {
+            it(`refuses ${key} in a stack named pr-<n>, which the reaper destroys with its PR`, () => {
+                const config = key === "environment" ? environment(canary) : { platform: { monitoring: { installVia: "external" } } };
+                refused(config, `rollout-stacks:${key}`, [
+                    /the stack pr-7 is named as PR 7's, and the release bot's reaper pauses and destroys every pr-<n> stack/,
+                    new RegExp(`set ${key} in a stack of another name \\(such as dev or prod\\), or make this PR 7's stack with pr\\.number 7`),
+                ], "pr-7");
+            });
+        }
+
+        for (const stack of ["prod", "dev", "pr-007", "pr-7-retry", "sandbox"]) {
+            it(`refuses a PR in the stack ${stack}, naming the stack to use`, () => {
+                refused({ pr: { number: 7 } }, "rollout-stacks:pr", [
+                    new RegExp(`the stack ${stack} is not named pr-<n>`),
+                    /deploy this PR in the stack pr-7 \(pulumi stack init pr-7\), or set environment instead of pr/,
+                    /given: \{"number":7\}/,
+                ], stack);
+            });
+        }
+
+        it("refuses a PR in a stack named for another PR, at pr.number", () => {
+            refused({ pr: { number: 7 } }, "rollout-stacks:pr.number", [/the stack pr-8 is for PR 8; set pr\.number to 8 or use the stack pr-7/], "pr-8");
+        });
+
+        it("lists the pairing with the config's other problems", () => {
+            const message = problems({ pr: { number: 7 }, deployedAt: "yesterday" }, "prod");
+            assert.match(message, /2 problems/);
+            assert.match(message, /rollout-stacks:pr: the stack prod/);
+            assert.match(message, /rollout-stacks:deployedAt:/);
+        });
+
+        it("is checked for the stack the program runs in, before any resource is registered", async () => {
+            const inProd = await failProgram({ stack: "prod", config: { pr: { number: 7 } } });
+            assert.match(inProd.error.message, /rollout-stacks:pr: the stack prod is not named pr-<n>/);
+            assert.deepEqual(inProd.resources.map((r) => r.type), ["pulumi:pulumi:Stack"]);
+            const inPr = await failProgram({ stack: "pr-5", config: environment(canary) });
+            assert.match(inPr.error.message, /rollout-stacks:environment: the stack pr-5 is named as PR 5's/);
+            assert.deepEqual(inPr.resources.map((r) => r.type), ["pulumi:pulumi:Stack"]);
         });
     });
 });
