@@ -3,7 +3,7 @@ import { goDurationSeconds, pauseDurationSeconds } from "../lib/duration";
 import { labelKeyProblem } from "../lib/naming";
 import { ANALYSIS_TEMPLATE_NAMES, CanaryStep } from "../lib/rolloutStrategy";
 import { movedToAppMetrics } from "./appMetrics";
-import { dnsLabel, dnsName, dnsSubdomain, exactlyOneOf } from "./primitives";
+import { dnsLabel, dnsName, dnsSubdomain, exactlyOneOf, MAX_INT32, replicaCount } from "./primitives";
 
 /**
  * `environment`: makes the stack a long-lived environment whose services run as Argo Rollouts.
@@ -12,16 +12,18 @@ import { dnsLabel, dnsName, dnsSubdomain, exactlyOneOf } from "./primitives";
  */
 
 const wholeNumber = (min: number, expected: string) => z.int({ error: `expected a whole number: ${expected}` })
-    .min(min, { error: `expected ${expected}` });
+    .min(min, { error: `expected ${expected}` })
+    .max(MAX_INT32, { error: `expected ${expected}, at most ${MAX_INT32} (the controller reads a 32-bit number)` });
 
 const weight = z.int({ error: "expected a whole-number weight from 0 to 100" })
     .min(0, { error: "expected a weight from 0 to 100 (percent of the service on the canary)" })
     .max(100, { error: "expected a weight from 0 to 100 (percent of the service on the canary)" });
 
 const intOrPercent = z.union([z.number(), z.string()], { error: "expected a whole number of pods or a percentage such as 25%" })
-    .refine((value) => typeof value === "number" ? Number.isInteger(value) && value >= 0 : /^\d+%$/.test(value), {
-        error: "expected a whole number of pods or a percentage such as 25%",
-    });
+    .refine((value) => {
+        const amount = typeof value === "number" ? value : /^\d+%$/.test(value) ? Number(value.slice(0, -1)) : Number.NaN;
+        return Number.isInteger(amount) && amount >= 0 && amount <= MAX_INT32;
+    }, { error: `expected a whole number of pods or a percentage such as 25%, at most ${MAX_INT32} (the controller reads a 32-bit number)` });
 
 /** The prefix the rollouts controller puts before an additional annotation's key on the canary Ingress, unless the key has it. */
 const NGINX_ANNOTATION_PREFIX = "nginx.ingress.kubernetes.io";
@@ -200,8 +202,6 @@ const analysisSchema = z.strictObject({
         });
     }
 }).transform(({ requestsMetric: _requests, statusLabel: _status, latencyMetric: _latency, ...analysis }) => analysis);
-
-const replicaCount = z.int({ error: "expected a whole number" }).min(0, { error: "expected 0 to 100 replicas" }).max(100, { error: "expected 0 to 100 replicas" });
 
 /** Namespaces that belong to the cluster or to PR stacks. */
 function isReservedNamespace(name: string): boolean {

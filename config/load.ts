@@ -1,9 +1,10 @@
+import { randomUUID } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { backendEndpoint, BackendEndpoint, BackendKind } from "../lib/backends";
 import { prNumberOfStack, prStackName } from "../lib/naming";
 import { CONFIG_NAMESPACE, ConfigError, ConfigProblem, fullKey, problemsFromIssues } from "./errors";
 import { ParsedStackConfig, stackConfigSchema } from "./schema";
-import { GivenConfig } from "./secrets";
+import { GivenConfig, WrittenNumber } from "./secrets";
 
 /** Config as the CLI hands it to the program, by key without namespace. */
 export interface ConfigSource {
@@ -58,8 +59,10 @@ function sdkIsConfigSecret(): (fullKey: string) => boolean {
  */
 export function loadConfig(source: ConfigSource = pulumiConfigSource()): StackConfig {
     const problems: ConfigProblem[] = [];
-    // What was given, for messages: structured keys parsed, or their text where it does not parse.
+    // What was given: structured keys parsed, or their text where it does not parse; for messages,
+    // with numbers as they were written (1e400 is Infinity once parsed, which JSON shows as null).
     const values: Record<string, unknown> = {};
+    const shown: Record<string, unknown> = {};
     const unreadable = new Set<string>();
     for (const key of STRUCTURED_KEYS) {
         const text = source.get(key);
@@ -68,22 +71,23 @@ export function loadConfig(source: ConfigSource = pulumiConfigSource()): StackCo
         }
         try {
             values[key] = JSON.parse(text);
+            shown[key] = withNumbersAsWritten(text);
         } catch {
-            values[key] = text;
+            values[key] = shown[key] = text;
             unreadable.add(key);
         }
     }
     for (const key of STRING_KEYS) {
         const text = source.get(key);
         if (text !== undefined) {
-            values[key] = text;
+            values[key] = shown[key] = text;
         }
     }
     const active = source.get("active");
     if (active !== undefined) {
-        values.active = active === "true" ? true : active === "false" ? false : active;
+        values.active = shown.active = active === "true" ? true : active === "false" ? false : active;
     }
-    const given = new GivenConfig(stackConfigSchema, values, new Set(Object.keys(values).filter((key) => source.isSecret(key))));
+    const given = new GivenConfig(stackConfigSchema, shown, new Set(Object.keys(values).filter((key) => source.isSecret(key))));
     for (const key of unreadable) {
         problems.push({ key: fullKey([key]), message: "expected structured config (set it with --path, or as JSON)", given: given.quote([key]) });
     }
@@ -144,6 +148,19 @@ function stackNameProblems(stackName: string | undefined, values: Readonly<Recor
         message: `the stack ${stackName} is for PR ${stackPr}; set pr.number to ${stackPr} or use the stack ${prStackName(number)}`,
         given: given.quote(["pr", "number"]),
     }];
+}
+
+/**
+ * `text` (valid JSON) parsed with every number that JavaScript would not print back as written
+ * (`1e400`, `1.0`, `12345678901234567890`) kept as its text, so a message shows what was given.
+ */
+function withNumbersAsWritten(text: string): unknown {
+    const tag = `${randomUUID()}:`;
+    // On valid JSON, a match starting at a quote is a whole string, so digits inside strings are skipped.
+    const marked = text.replace(/"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/g,
+        (token) => (token.startsWith("\"") || String(Number(token)) === token ? token : JSON.stringify(`${tag}${token}`)));
+    return JSON.parse(marked, (_key, value: unknown) =>
+        (typeof value === "string" && value.startsWith(tag) ? new WrittenNumber(value.slice(tag.length)) : value));
 }
 
 /** The Grafana admin password arrives as plain config text; from here on it is a secret, in state and in outputs. */

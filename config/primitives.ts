@@ -100,6 +100,14 @@ export const port = z.int({ error: "expected a whole number" }).min(1, { error: 
 
 export const positiveInt = z.int({ error: "expected a whole number" }).positive({ error: "expected a positive whole number" });
 
+const REPLICAS = "expected a whole number of replicas from 0 to 100";
+
+/** Replicas of a service: none (paused) to 100. */
+export const replicaCount = z.int({ error: REPLICAS }).min(0, { error: REPLICAS }).max(100, { error: REPLICAS });
+
+/** The largest number the rollouts controller reads into its 32-bit fields (seconds, replicas, pods). */
+export const MAX_INT32 = 2 ** 31 - 1;
+
 type OneOf<S extends Record<string, z.ZodType>> = { [K in keyof S]: { readonly [P in K]: z.output<S[K]> } }[keyof S];
 
 /**

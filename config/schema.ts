@@ -7,7 +7,7 @@ import { DeliveryStrategy, rolloutServiceNames, strategyKind } from "../lib/roll
 import { surgePods } from "../lib/service";
 import {
     dnsLabel, dnsName, dnsSubdomain, httpPath, imageReference, imageRepository, imageTag, port,
-    positiveInt, quantity, rfc3339Utc,
+    positiveInt, quantity, replicaCount, rfc3339Utc,
 } from "./primitives";
 import { appMetricsSchema } from "./appMetrics";
 import { environmentSchema } from "./environment";
@@ -38,7 +38,7 @@ export const serviceSchema = z.strictObject({
     image: imageRepository,
     port,
     healthPath: httpPath.default("/healthz"),
-    replicas: z.int({ error: "expected a whole number" }).min(0).max(100).default(1),
+    replicas: replicaCount.default(1),
     resources: resourceRequirements.default({ requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "500m", memory: "256Mi" } }),
 });
 
@@ -68,7 +68,7 @@ const quotaSchema = z.strictObject({
 export const prSchema = z.strictObject({
     number: positiveInt,
     services: z.array(z.string()).min(1, { error: "expected at least one service name; leave pr.services out to deploy the whole catalogue" }).optional(),
-    ttlHours: z.number().positive({ error: "expected a positive number of hours" }).optional(),
+    ttlHours: z.number({ error: "expected a positive number of hours" }).positive({ error: "expected a positive number of hours" }).optional(),
     customDomain: dnsName.optional(),
     clusterIssuer: dnsSubdomain.default("letsencrypt"),
     tlsSecretName: dnsSubdomain.optional(),

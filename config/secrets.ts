@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import type { ConfigProblem } from "./errors";
 
@@ -15,6 +16,15 @@ import type { ConfigProblem } from "./errors";
 
 /** How a secret reads in a message. */
 const SECRET_MARK = "[secret]";
+
+/** A number of structured config as it was written (`1e400`), where the parsed value would not show it. */
+export class WrittenNumber {
+    constructor(readonly text: string) {}
+}
+
+/** Stands in for a {@link WrittenNumber} while a value is turned to JSON, then is replaced by its text, unquoted. */
+const WRITTEN_NUMBER_MARK = `written-number-${randomUUID()}:`;
+const WRITTEN_NUMBER_IN_JSON = new RegExp(`"${WRITTEN_NUMBER_MARK}([^"]*)"`, "g");
 
 /** Schemas whose values are secret. */
 const secretSchemas = z.registry<undefined>();
@@ -133,7 +143,7 @@ function withoutCredentials(text: string, within: "value" | "text"): string {
  * holds a secret and was given something else (which may be the secret itself, one level too high).
  */
 function isSecretValue(value: unknown, place: Place): boolean {
-    const object = value !== null && typeof value === "object" && !Array.isArray(value);
+    const object = value !== null && typeof value === "object" && !Array.isArray(value) && !(value instanceof WrittenNumber);
     return place.secret || (!object && value !== undefined && place.schema !== undefined && leadsToSecret(place.schema));
 }
 
@@ -142,7 +152,7 @@ function stringsIn(value: unknown): string[] {
     if (typeof value === "string") {
         return [value];
     }
-    return value !== null && typeof value === "object" ? Object.values(value).flatMap(stringsIn) : [];
+    return value !== null && typeof value === "object" && !(value instanceof WrittenNumber) ? Object.values(value).flatMap(stringsIn) : [];
 }
 
 /** Secret strings shorter than this are not searched for in messages (they would match everywhere); where they are given, they are masked all the same. */
@@ -197,7 +207,7 @@ export class GivenConfig {
         if (value === undefined) {
             return "nothing";
         }
-        const text = JSON.stringify(this.masked(value, this.placeOf(path)));
+        const text = JSON.stringify(this.masked(value, this.placeOf(path))).replace(WRITTEN_NUMBER_IN_JSON, "$1");
         return text.length > QUOTE_LIMIT ? `${text.slice(0, QUOTE_LIMIT - 3)}...` : text;
     }
 
@@ -245,6 +255,9 @@ export class GivenConfig {
         if (typeof value === "string") {
             return withoutCredentials(value, "value");
         }
+        if (value instanceof WrittenNumber) {
+            return `${WRITTEN_NUMBER_MARK}${value.text}`;
+        }
         if (Array.isArray(value)) {
             return value.map((item, index) => this.masked(item, this.enter(place, index)));
         }
@@ -264,7 +277,7 @@ export class GivenConfig {
             }
         } else if (Array.isArray(value)) {
             value.forEach((item, index) => this.collectSecretStrings(item, this.enter(place, index), strings));
-        } else if (value !== null && typeof value === "object") {
+        } else if (value !== null && typeof value === "object" && !(value instanceof WrittenNumber)) {
             Object.entries(value).forEach(([key, item]) => this.collectSecretStrings(item, this.enter(place, key), strings));
         }
     }

@@ -321,4 +321,37 @@ describe("config limits: refused at preview, at its own key", () => {
             assert.deepEqual(inPr.resources.map((r) => r.type), ["pulumi:pulumi:Stack"]);
         });
     });
+
+    describe("numbers", () => {
+        it("says a negative replica count is out of 0 to 100, not that it is no whole number", () => {
+            refused({ pr, services: [{ ...service("cart-service"), replicas: -1 }] }, "rollout-stacks:services[0].replicas",
+                [/expected a whole number of replicas from 0 to 100 \(given: -1\)$/]);
+        });
+
+        it("shows a number too large for a double as it was written, not as null", () => {
+            const services = `[{"name":"cart-service","image":"acme/cart","port":8080,"replicas":1e400}]`;
+            refused({ pr, services }, "rollout-stacks:services[0].replicas", [/\(given: 1e400\)$/]);
+            refused({ pr: `{"number":-1e400}` }, "rollout-stacks:pr.number", [/\(given: -1e400\)$/]);
+            refused({ pr: `{"number":12345678901234567890}` }, "rollout-stacks:pr.number", [/\(given: 12345678901234567890\)$/]);
+        });
+
+        it("quotes a whole value with its numbers as written, and keeps strings that look like numbers as strings", () => {
+            refused({ pr: `{"number":1e400,"services":["1e400"]}` }, "rollout-stacks:pr.number", [/\(given: 1e400\)$/]);
+            refused({ pr: `{"number":1,"services":["1e400"]}` }, "rollout-stacks:pr.services[0]", [/no service named 1e400/, /\(given: "1e400"\)$/]);
+        });
+
+        it("still masks a number given where a secret goes, or where an object holding one does", () => {
+            refused({ pr, backends: `{"redis":1e400}` }, "rollout-stacks:backends.redis", [/\(given: "\[secret\]"\)$/]);
+            refused({ imageTag: "v1", platform: `{"monitoring":1e400}` }, "rollout-stacks:platform.monitoring", [/\(given: "\[secret\]"\)$/]);
+        });
+
+        it("refuses a whole number the rollouts controller would not read into 32 bits", () => {
+            refused(environment({ canary: { ...canary.canary, scaleDownDelaySeconds: 2 ** 31, trafficRouting: { nginx: {} } } }),
+                "rollout-stacks:environment.strategy.canary.scaleDownDelaySeconds", [/at most 2147483647/]);
+            for (const maxSurge of ["99999999999%", "2147483648%", 2 ** 31]) {
+                refused(environment({ canary: { ...canary.canary, maxSurge } }), "rollout-stacks:environment.strategy.canary.maxSurge", [/at most 2147483647/]);
+            }
+            assert.doesNotThrow(() => load(environment({ canary: { ...canary.canary, maxSurge: "2147483647%" } })));
+        });
+    });
 });

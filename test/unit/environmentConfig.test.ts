@@ -95,7 +95,7 @@ describe("environment config", () => {
         it("rejects replicas for a service not in the catalogue", () => assertRejected(env({ canary: { steps } }, { replicas: { basket: 3 } }),
             "rollout-stacks:environment.replicas.basket", /no service named basket/));
         it("rejects a negative replica count", () => assertRejected(env({ canary: { steps } }, { replicas: { "cart-service": -1 } }),
-            "rollout-stacks:environment.replicas.cart-service", /0 to 100 replicas/));
+            "rollout-stacks:environment.replicas.cart-service", /whole number of replicas from 0 to 100/));
         for (const name of ["kube-system", "default", "pr-12", "pr-12-shop-pilab-hu"]) {
             it(`rejects the reserved name ${name}`, () => assertRejected({ imageTag: "v1", environment: { name, strategy: { blueGreen: {} } } },
                 "rollout-stacks:environment.name", /reserved/));
