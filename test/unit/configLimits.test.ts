@@ -9,7 +9,8 @@ import { failProgram } from "../support/program";
 
 /**
  * Every value the API server, the kubelet or a controller would refuse is refused at preview, at
- * its own key, naming the value and the fix.
+ * its own key, naming the value and the fix. Properties over generated values near each limit are
+ * in kubernetesLimits.test.ts.
  */
 
 const pr = { number: 123 };
