@@ -40,7 +40,8 @@ function botRestart(stackName: string): void {
 
 /** Measures one size on its own stack, destroyed and removed afterwards. */
 export async function benchRestart(size: number, runs: number): Promise<EngineRow> {
-    const stackName = `bench-restart-${size}`;
+    // A PR config deploys only in the stack of its own number (config/load.ts).
+    const stackName = `pr-${9000 + size}`;
     let stamp = Date.UTC(2025, 0, 1);
     const nextDeployedAt = () => new Date((stamp += 60_000)).toISOString().replace(/\.\d{3}Z$/, "Z");
     const stack: Stack = await openStack(stackName, stackConfig(size, nextDeployedAt()));
