@@ -1,4 +1,5 @@
 import type { UpdateSummary } from "@pulumi/pulumi/automation";
+import { prNumberOfStack } from "../lib/naming";
 import { formatDuration } from "./duration";
 import { configKey, objectValue } from "./stackConfig";
 
@@ -49,7 +50,7 @@ export interface ReapPolicy {
 
 /** PR stacks are `pr-<n>` (optionally `org/project/pr-<n>`); the reaper never touches anything else. */
 export function isPrStack(stackName: string): boolean {
-    return prNumberOf(stackName) !== undefined;
+    return prNumberOfStack(stackName) !== undefined;
 }
 
 /** Decides for each PR stack, in the order given. Pure: `now` is the clock. */
@@ -78,12 +79,6 @@ export function decideReaping(stacks: readonly PrStackActivity[], policy: ReapPo
         }
         return { stack: s.stack, action: "keep", idleMs, reason: `idle ${idle}, under ${pauseRule}` };
     });
-}
-
-/** The PR number of a PR stack name (`pr-12`, `org/project/pr-12`). */
-export function prNumberOf(stackName: string): number | undefined {
-    const match = /^pr-([1-9][0-9]*)$/.exec(stackName.split("/").pop() ?? "");
-    return match === null ? undefined : Number(match[1]);
 }
 
 /**

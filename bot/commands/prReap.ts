@@ -1,5 +1,6 @@
 import { Command } from "@commander-js/extra-typings";
 import { ConcurrentUpdateError } from "@pulumi/pulumi/automation";
+import { prNumberOfStack } from "../../lib/naming";
 import { CheckoutLockedError } from "../checkoutLock";
 import { activeUpdate } from "../configChanges";
 import { BotContext } from "../context";
@@ -8,7 +9,7 @@ import { destroyAndRemove, updateStack } from "../engine";
 import { BotError, EXIT, reportFailure } from "../errors";
 import { openPullRequestLabels } from "../github/pullRequests";
 import { BotCommand, common, Common, duration, examples, invalid, jsonOption, keepLabelOption } from "../options";
-import { activityFromHistory, decideReaping, isPrStack, prNumberOf, REAPER_MESSAGE, ReapDecision } from "../reaper";
+import { activityFromHistory, decideReaping, isPrStack, REAPER_MESSAGE, ReapDecision } from "../reaper";
 import { listStacks, openStack, stackHistory } from "../workspace";
 
 export type PrReapCommand = {
@@ -59,7 +60,7 @@ export async function prReap(command: PrReapCommand, ctx: BotContext): Promise<v
     const activities = [];
     for (const name of names) {
         const activity = activityFromHistory(name, await stackHistory(name, ctx.settings, HISTORY_PAGE));
-        activities.push(labels === undefined ? activity : { ...activity, labels: labels.get(prNumberOf(name) ?? 0) ?? [] });
+        activities.push(labels === undefined ? activity : { ...activity, labels: labels.get(prNumberOfStack(name) ?? 0) ?? [] });
     }
     const decisions = decideReaping(activities, command, now);
     const outcomes: { decision: ReapDecision; outcome: Outcome }[] = [];
