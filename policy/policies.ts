@@ -1,9 +1,9 @@
 import { Policies, PolicyPackArgs, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import { limitProblems, nonRootProblems, readOnlyRootProblems } from "./rules/containers";
+import { hostAccessProblems, limitProblems, nonRootProblems, privilegeProblems, readOnlyRootProblems } from "./rules/containers";
 import { imageProblems } from "./rules/images";
 import { prNamespaceProblems, StackResource } from "./rules/prNamespace";
 import { rolloutAnalysisProblems } from "./rules/rolloutAnalysis";
-import { ContainerInfo, isWorkload, workloadContainers, workloadNamespace } from "./rules/workloads";
+import { ContainerInfo, isWorkload, workloadContainers, workloadNamespace, workloadPodSpec } from "./rules/workloads";
 
 /**
  * The rules as @pulumi/policy policies. Kept apart from index.ts, which serves them to the engine
@@ -31,8 +31,9 @@ const CONTAINER_CONFIG_SCHEMA = {
     },
 };
 
+/** A policy over each workload's containers and pod spec, skipping the namespaces its config exempts. */
 function containerPolicy(
-    name: string, description: string, check: (containers: readonly ContainerInfo[]) => string[],
+    name: string, description: string, check: (containers: readonly ContainerInfo[], podSpec: Record<string, any>) => string[],
 ): ResourceValidationPolicy {
     return {
         name,
@@ -47,7 +48,7 @@ function containerPolicy(
             if (namespace !== undefined && exemptNamespaces.includes(namespace)) {
                 return;
             }
-            check(workloadContainers(args)).forEach((message) => reportViolation(message));
+            check(workloadContainers(args), workloadPodSpec(args) ?? {}).forEach((message) => reportViolation(message));
         },
     };
 }
@@ -57,6 +58,8 @@ export const policies: Policies = [
     containerPolicy("container-limits", "Every container sets CPU and memory limits.", limitProblems),
     containerPolicy("container-non-root", "Every container runs as a non-root user.", nonRootProblems),
     containerPolicy("container-read-only-root", "Every container has a read-only root filesystem.", readOnlyRootProblems),
+    containerPolicy("container-no-privilege", "No container is privileged, escalates privilege or keeps or adds capabilities.", privilegeProblems),
+    containerPolicy("pod-no-host-access", "No pod shares the node's network, PID or IPC namespace or mounts a hostPath.", (_, podSpec) => hostAccessProblems(podSpec)),
     {
         name: "prod-rollout-analysis",
         description: "Production Rollouts run at least one analysis (a canary analysis step, or blue/green pre/post-promotion analysis).",

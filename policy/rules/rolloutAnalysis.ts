@@ -14,14 +14,30 @@ export function rolloutAnalysisProblems(resource: PolicyInput, productionStacks:
     const strategy = resource.props.spec?.strategy ?? {};
     if (strategy.canary !== undefined && strategy.canary !== null) {
         const steps: unknown[] = strategy.canary.steps ?? [];
-        return steps.some((step) => step !== null && typeof step === "object" && "analysis" in step && (step as { analysis?: unknown }).analysis !== undefined)
-            ? []
-            : [`canary of a ${stackOf(resource.urn)} Rollout has no analysis step; add one (e.g. success-rate) so a bad release aborts itself`];
+        const full = steps.findIndex((step) => field(step, "setWeight") === 100);
+        const judged = (full === -1 ? steps : steps.slice(0, full)).some((step) => runsAnalysis(field(step, "analysis")));
+        if (judged) {
+            return [];
+        }
+        return [steps.some((step) => runsAnalysis(field(step, "analysis")))
+            ? `canary of a ${stackOf(resource.urn)} Rollout runs its analysis only after setWeight: 100, when every pod already runs the new version; move an analysis step before it`
+            : `canary of a ${stackOf(resource.urn)} Rollout has no analysis step; add one (e.g. success-rate) so a bad release aborts itself`];
     }
     if (strategy.blueGreen !== undefined && strategy.blueGreen !== null) {
-        return strategy.blueGreen.prePromotionAnalysis !== undefined || strategy.blueGreen.postPromotionAnalysis !== undefined
+        return runsAnalysis(strategy.blueGreen.prePromotionAnalysis) || runsAnalysis(strategy.blueGreen.postPromotionAnalysis)
             ? []
             : [`blue/green ${stackOf(resource.urn)} Rollout has no pre- or post-promotion analysis; add one so a bad release is not promoted`];
     }
     return [`${stackOf(resource.urn)} Rollout has neither a canary nor a blue/green strategy`];
+}
+
+/** A field of a step object; undefined for anything else. */
+function field(step: unknown, name: string): unknown {
+    return step !== null && typeof step === "object" ? (step as Record<string, unknown>)[name] : undefined;
+}
+
+/** An analysis that measures something: an object naming at least one template (`analysis: null` or `{}` measures nothing). */
+function runsAnalysis(analysis: unknown): boolean {
+    const templates = field(analysis, "templates");
+    return Array.isArray(templates) && templates.length > 0;
 }

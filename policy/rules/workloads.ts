@@ -34,19 +34,28 @@ export function workloadNamespace(resource: PolicyInput): string | undefined {
 }
 
 /**
- * The containers and init containers of a workload's pod template. A Rollout that points at a
- * Deployment (`workloadRef`) has no template of its own; its Deployment is checked instead.
+ * The pod spec of a workload's pod template; undefined for other resources, and for a Rollout that
+ * points at a Deployment (`workloadRef`) instead of having a template of its own.
  */
-export function workloadContainers(resource: PolicyInput): ContainerInfo[] {
+export function workloadPodSpec(resource: PolicyInput): Record<string, any> | undefined {
     const path = POD_SPEC_PATHS[resource.type];
     if (path === undefined) {
-        return [];
+        return undefined;
     }
     let podSpec: any = resource.props;
     for (const key of path) {
         podSpec = podSpec?.[key];
     }
-    if (podSpec === undefined || podSpec === null) {
+    return podSpec === undefined || podSpec === null ? undefined : podSpec;
+}
+
+/**
+ * The containers and init containers of a workload's pod template. A Rollout that points at a
+ * Deployment (`workloadRef`) has no template of its own; its Deployment is checked instead.
+ */
+export function workloadContainers(resource: PolicyInput): ContainerInfo[] {
+    const podSpec = workloadPodSpec(resource);
+    if (podSpec === undefined) {
         return [];
     }
     const podSecurityContext = podSpec.securityContext ?? {};

@@ -1,12 +1,12 @@
 import * as assert from "node:assert/strict";
 import type { ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
 import { packArgs, policies } from "../../policy/policies";
-import { limitProblems, nonRootProblems, readOnlyRootProblems } from "../../policy/rules/containers";
+import { hostAccessProblems, limitProblems, nonRootProblems, privilegeProblems, readOnlyRootProblems } from "../../policy/rules/containers";
 import { imageProblems } from "../../policy/rules/images";
 import { prNamespaceProblems, StackResource } from "../../policy/rules/prNamespace";
 import { maybeKnown, PolicyInput } from "../../policy/rules/resource";
 import { rolloutAnalysisProblems } from "../../policy/rules/rolloutAnalysis";
-import { workloadContainers } from "../../policy/rules/workloads";
+import { workloadContainers, workloadPodSpec } from "../../policy/rules/workloads";
 
 const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
 const ROLLOUT = "kubernetes:argoproj.io/v1alpha1:Rollout";
@@ -110,6 +110,33 @@ describe("policy rules", () => {
             assert.match(readOnlyRootProblems(workloadContainers(deployment([writable])))[0]!, /container cart-service has a writable root filesystem/);
         });
 
+        it("refuses privileged containers, privilege escalation and capabilities kept or added", () => {
+            assert.deepEqual(privilegeProblems(workloadContainers(deployment([goodContainer()]))), []);
+            const hardened = goodContainer().securityContext;
+            const withContext = (context: Record<string, any>) => privilegeProblems(workloadContainers(deployment([goodContainer({ securityContext: { ...hardened, ...context } })])));
+            assert.deepEqual(withContext({ privileged: true }), ["container cart-service is privileged; remove securityContext.privileged"]);
+            assert.deepEqual(withContext({ allowPrivilegeEscalation: undefined }),
+                ["container cart-service may escalate its privileges; set securityContext.allowPrivilegeEscalation: false"]);
+            assert.deepEqual(withContext({ capabilities: { drop: ["ALL"], add: ["SYS_ADMIN", "NET_BIND_SERVICE"] } }),
+                ["container cart-service adds the capabilities SYS_ADMIN; remove them from securityContext.capabilities.add"]);
+            assert.deepEqual(withContext({ capabilities: { drop: ["NET_RAW"] } }),
+                ["container cart-service keeps the runtime's default capabilities; set securityContext.capabilities.drop: [ALL]"]);
+            assert.equal(violations("container-no-privilege", deployment([goodContainer({ securityContext: { ...hardened, privileged: true } })])).length, 1);
+        });
+
+        it("refuses pods sharing the node's namespaces or mounting its filesystem", () => {
+            const spec = (pod: Record<string, any>) => workloadPodSpec(deployment([goodContainer()], pod))!;
+            assert.deepEqual(hostAccessProblems(spec({ volumes: [{ name: "tmp", emptyDir: {} }] })), []);
+            assert.deepEqual(hostAccessProblems(spec({ hostNetwork: true, hostPID: true, hostIPC: false })), [
+                "the pod shares the node's network namespace (hostNetwork: true); remove hostNetwork",
+                "the pod shares the node's pid namespace (hostPID: true); remove hostPID",
+            ]);
+            assert.deepEqual(hostAccessProblems(spec({ volumes: [{ name: "docker", hostPath: { path: "/var/run/docker.sock" } }] })),
+                ["volume docker mounts the node's /var/run/docker.sock (hostPath); use an emptyDir, a ConfigMap or a PersistentVolumeClaim"]);
+            assert.equal(violations("pod-no-host-access", deployment([goodContainer()], { hostIPC: true })).length, 1);
+            assert.deepEqual(violations("pod-no-host-access", deployment([goodContainer()])), []);
+        });
+
         it("skips namespaces the policy config exempts, and only those", () => {
             const writable = goodContainer({ securityContext: { runAsNonRoot: true } });
             assert.equal(violations("container-read-only-root", deployment([writable], {}, "argo-rollouts"), { exemptNamespaces: ["argo-rollouts"] }).length, 0);
@@ -135,8 +162,23 @@ describe("policy rules", () => {
         });
 
         it("requires pre- or post-promotion analysis in a prod blue/green", () => {
-            assert.deepEqual(rolloutAnalysisProblems(rollout("prod", { blueGreen: { prePromotionAnalysis: { templates: [] } } }), ["prod"]), []);
+            const analysis = { templates: [{ templateName: "success-rate" }] };
+            assert.deepEqual(rolloutAnalysisProblems(rollout("prod", { blueGreen: { prePromotionAnalysis: analysis } }), ["prod"]), []);
+            assert.deepEqual(rolloutAnalysisProblems(rollout("prod", { blueGreen: { postPromotionAnalysis: analysis } }), ["prod"]), []);
             assert.match(rolloutAnalysisProblems(rollout("prod", { blueGreen: { autoPromotionEnabled: false } }), ["prod"])[0]!, /no pre- or post-promotion analysis/);
+            for (const nothing of [null, {}, { templates: [] }]) {
+                assert.match(rolloutAnalysisProblems(rollout("prod", { blueGreen: { prePromotionAnalysis: nothing } }), ["prod"])[0]!,
+                    /no pre- or post-promotion analysis/, `prePromotionAnalysis: ${JSON.stringify(nothing)}`);
+            }
+        });
+
+        it("refuses an analysis that measures nothing, or only after the canary has every pod", () => {
+            const analysis = { templates: [{ templateName: "success-rate" }] };
+            assert.match(rolloutAnalysisProblems(rollout("prod", steps({ setWeight: 20 }, { analysis: null })), ["prod"])[0]!, /no analysis step/);
+            assert.match(rolloutAnalysisProblems(rollout("prod", steps({ setWeight: 20 }, { analysis: { templates: [] } })), ["prod"])[0]!, /no analysis step/);
+            assert.match(rolloutAnalysisProblems(rollout("prod", steps({ setWeight: 20 }, { setWeight: 100 }, { analysis })), ["prod"])[0]!,
+                /runs its analysis only after setWeight: 100.*move an analysis step before it/);
+            assert.deepEqual(rolloutAnalysisProblems(rollout("prod", steps({ setWeight: 20 }, { analysis }, { setWeight: 100 }, { analysis })), ["prod"]), []);
         });
 
         it("leaves other stacks alone, and takes the production stacks from config", () => {
