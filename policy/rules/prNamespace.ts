@@ -50,10 +50,41 @@ function deniedDirections(policy: StackResource): Set<"Ingress" | "Egress"> {
     return denied;
 }
 
+/** What a PR quota must cap, each by any of the quota keys that cap it. */
+const CAPPED: Readonly<Record<string, readonly string[]>> = {
+    cpu: ["limits.cpu", "requests.cpu", "cpu"],
+    memory: ["limits.memory", "requests.memory", "memory"],
+    pods: ["pods"],
+};
+
+/** What of CPU, memory and pods a quota leaves uncapped. */
+function uncapped(quota: StackResource): string[] {
+    const hard = quota.props.spec?.hard ?? {};
+    return Object.entries(CAPPED).filter(([, keys]) => !keys.some((key) => hard[key] !== undefined && hard[key] !== null && hard[key] !== "")).map(([what]) => what);
+}
+
+/** Peers that stand for any address: no peer list at all, or a CIDR of the whole address space. */
+function anyPeer(peers: unknown): boolean {
+    const list = Array.isArray(peers) ? peers as Record<string, any>[] : [];
+    return list.length === 0 || list.some((peer) => ["0.0.0.0/0", "::/0"].includes(peer?.ipBlock?.cidr) && (peer.ipBlock.except ?? []).length === 0);
+}
+
 /**
- * Every PR namespace (labelled rollout-stacks.io/pr) comes with a ResourceQuota and a default-deny
- * NetworkPolicy for ingress and egress, in the same stack: a PR environment runs untrusted code
- * next to other PRs.
+ * The directions in which a NetworkPolicy lets everything through: a rule with no port list whose
+ * peers are anyone. Policies add up, so one such rule undoes the default-deny beside it.
+ */
+function allowAllDirections(policy: StackResource): ("Ingress" | "Egress")[] {
+    const spec = policy.props.spec ?? {};
+    const open = (rules: unknown, peers: "from" | "to") => (Array.isArray(rules) ? rules as Record<string, any>[] : [])
+        .some((rule) => (rule?.ports ?? []).length === 0 && anyPeer(rule?.[peers]));
+    return [...(open(spec.ingress, "from") ? ["Ingress" as const] : []), ...(open(spec.egress, "to") ? ["Egress" as const] : [])];
+}
+
+/**
+ * Every PR namespace (labelled rollout-stacks.io/pr) comes with a ResourceQuota capping CPU, memory
+ * and pods, and a default-deny NetworkPolicy for ingress and egress that no other policy of the
+ * namespace opens to everyone, in the same stack: a PR environment runs untrusted code next to
+ * other PRs.
  */
 export function prNamespaceProblems(resources: readonly StackResource[]): NamespaceProblem[] {
     const namespaces = resources.filter((r) => r.type === NAMESPACE && maybeKnown(() => r.props.metadata?.labels?.[PR_LABEL]) !== undefined);
@@ -62,11 +93,24 @@ export function prNamespaceProblems(resources: readonly StackResource[]): Namesp
         const known = typeof name === "string" ? name : undefined;
         const members = resources.filter((r) => r !== namespace && inNamespace(r, namespace, known));
         const quotas = members.filter((r) => r.type === RESOURCE_QUOTA && Object.keys(r.props.spec?.hard ?? {}).length > 0);
-        const denied = new Set(members.filter((r) => r.type === NETWORK_POLICY).flatMap((r) => [...deniedDirections(r)]));
+        const policies = members.filter((r) => r.type === NETWORK_POLICY);
+        const denied = new Set(policies.flatMap((r) => [...deniedDirections(r)]));
         const label = `PR namespace ${known ?? namespace.urn}`;
         const problems: NamespaceProblem[] = [];
         if (quotas.length === 0) {
             problems.push({ urn: namespace.urn, message: `${label} has no ResourceQuota with hard limits` });
+        } else {
+            // Quotas add up too: together they must cap each of CPU, memory and pods.
+            const stillUncapped = quotas.map(uncapped).reduce((left, right) => left.filter((what) => right.includes(what)));
+            if (stillUncapped.length > 0) {
+                problems.push({ urn: namespace.urn, message: `${label} has a ResourceQuota that does not cap ${stillUncapped.join(", ")}; set hard limits such as limits.cpu, limits.memory and pods` });
+            }
+        }
+        for (const policy of policies) {
+            for (const direction of allowAllDirections(policy)) {
+                const policyName = maybeKnown(() => policy.props.metadata?.name) ?? policy.urn;
+                problems.push({ urn: policy.urn, message: `NetworkPolicy ${String(policyName)} in ${label} allows all ${direction.toLowerCase()} traffic, which undoes the default-deny; name the peers or the ports it allows` });
+            }
         }
         const missing = (["Ingress", "Egress"] as const).filter((direction) => !denied.has(direction));
         if (missing.length > 0) {

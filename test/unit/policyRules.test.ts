@@ -196,7 +196,7 @@ describe("policy rules", () => {
         };
         const quota: StackResource = {
             type: "kubernetes:core/v1:ResourceQuota", urn: `${ns}-quota`,
-            props: { metadata: { name: "quota", namespace: "pr-7-shop-pilab-hu" }, spec: { hard: { "requests.cpu": "4" } } },
+            props: { metadata: { name: "quota", namespace: "pr-7-shop-pilab-hu" }, spec: { hard: { "limits.cpu": "4", "limits.memory": "8Gi", pods: "24" } } },
         };
         const denyAll: StackResource = {
             type: "kubernetes:networking.k8s.io/v1:NetworkPolicy", urn: `${ns}-deny`,
@@ -223,6 +223,36 @@ describe("policy rules", () => {
             assert.match(prNamespaceProblems([namespace, quota, narrow])[0]!.message, /for Ingress and Egress/);
             const elsewhere = { ...denyAll, props: { ...denyAll.props, metadata: { name: "default-deny", namespace: "pr-8-shop-pilab-hu" } } };
             assert.equal(prNamespaceProblems([namespace, quota, elsewhere]).length, 1);
+        });
+
+        it("requires the quotas together to cap CPU, memory and pods", () => {
+            const nodePortsOnly = { ...quota, props: { ...quota.props, spec: { hard: { "services.nodeports": "0" } } } };
+            assert.deepEqual(prNamespaceProblems([namespace, nodePortsOnly, denyAll]), [{
+                urn: ns,
+                message: "PR namespace pr-7-shop-pilab-hu has a ResourceQuota that does not cap cpu, memory, pods; set hard limits such as limits.cpu, limits.memory and pods",
+            }]);
+            const compute = { ...quota, props: { ...quota.props, spec: { hard: { "requests.cpu": "2", "requests.memory": "3Gi" } } } };
+            const pods = { ...quota, urn: `${ns}-pods`, props: { ...quota.props, spec: { hard: { pods: "10" } } } };
+            assert.deepEqual(prNamespaceProblems([namespace, compute, pods, denyAll]), []);
+            assert.match(prNamespaceProblems([namespace, compute, denyAll])[0]!.message, /does not cap pods;/);
+        });
+
+        it("refuses a policy that opens a direction to everyone beside the default deny", () => {
+            const policy = (name: string, spec: Record<string, unknown>): StackResource => ({
+                ...denyAll, urn: `${ns}-${name}`, props: { metadata: { name, namespace: "pr-7-shop-pilab-hu" }, spec: { podSelector: {}, ...spec } },
+            });
+            const allowAll = policy("allow-all", { policyTypes: ["Ingress", "Egress"], ingress: [{}], egress: [{}] });
+            assert.deepEqual(prNamespaceProblems([namespace, quota, denyAll, allowAll]).map((p) => [p.urn, p.message]), [
+                [`${ns}-allow-all`, "NetworkPolicy allow-all in PR namespace pr-7-shop-pilab-hu allows all ingress traffic, which undoes the default-deny; name the peers or the ports it allows"],
+                [`${ns}-allow-all`, "NetworkPolicy allow-all in PR namespace pr-7-shop-pilab-hu allows all egress traffic, which undoes the default-deny; name the peers or the ports it allows"],
+            ]);
+            const anywhere = policy("anywhere", { policyTypes: ["Egress"], egress: [{ to: [{ ipBlock: { cidr: "0.0.0.0/0" } }] }] });
+            assert.match(prNamespaceProblems([namespace, quota, denyAll, anywhere])[0]!.message, /allows all egress traffic/);
+            // What the program itself writes: peers named, or ports named.
+            const sameNamespace = policy("same-namespace", { policyTypes: ["Ingress", "Egress"], ingress: [{ from: [{ podSelector: {} }] }], egress: [{ to: [{ podSelector: {} }] }] });
+            const backend = policy("backend", { policyTypes: ["Egress"], egress: [{ to: [{ ipBlock: { cidr: "0.0.0.0/0" } }], ports: [{ protocol: "TCP", port: 27017 }] }] });
+            const dns = policy("dns", { policyTypes: ["Egress"], egress: [{ ports: [{ protocol: "UDP", port: 53 }] }] });
+            assert.deepEqual(prNamespaceProblems([namespace, quota, denyAll, sameNamespace, backend, dns]), []);
         });
 
         it("accepts ingress and egress denied by two separate policies", () => {
