@@ -80,6 +80,15 @@ describe("PR workflows", () => {
         }
     });
 
+    it("leaves no token in the checkout for the PR's code to read", () => {
+        const checkouts = Object.entries(workflows).flatMap(([file, workflow]) => Object.values(workflow.jobs)
+            .flatMap((job) => job.steps.filter((step) => step.uses?.startsWith("actions/checkout@")).map((step) => [file, step] as const)));
+        assert.ok(checkouts.length >= 4, "every workflow checks the repository out");
+        for (const [file, step] of checkouts) {
+            assert.equal(step.with?.["persist-credentials"], false, `${file}: actions/checkout needs persist-credentials: false`);
+        }
+    });
+
     it("runs one update per PR at a time, never cancelling one halfway", () => {
         const up = workflows["pr-up.yml"]!.concurrency!;
         const close = workflows["pr-close.yml"]!.concurrency!;
