@@ -4,6 +4,7 @@ import { CheckoutLockedError, withCheckoutLock } from "./checkoutLock";
 import { formatDuration } from "./duration";
 import { BotError, configErrorOf, engineFailure, EXIT } from "./errors";
 import { describeEngineEvent, Output } from "./output";
+import type { Updating } from "./options";
 import { ConfigUpdate, isEmptyUpdate, revertUpdate } from "./stackConfig";
 import { writeConfig } from "./workspace";
 
@@ -103,6 +104,15 @@ export interface UpdateOptions {
     /** The update's message in the stack history; the reaper finds its own pauses by it. */
     readonly message: string;
     readonly policyPacks?: readonly string[];
+}
+
+/** The update options of a command that updates a stack: its history message, lock wait and policy packs. */
+export function updateOptions(command: Updating, message: string): UpdateOptions {
+    return {
+        message,
+        ...(command.waitLockMs === undefined ? {} : { waitLockMs: command.waitLockMs }),
+        ...(command.policyPacks === undefined ? {} : { policyPacks: command.policyPacks }),
+    };
 }
 
 /** Policy pack paths are given relative to where the bot was started; the CLI runs in the repo root. */

@@ -47,6 +47,8 @@ export interface Common {
 export interface Updating extends Common {
     /** Wait this long for another update's lock instead of failing; undefined = do not wait. */
     readonly waitLockMs?: number;
+    /** Policy pack directories the update runs (`--policy-pack`); undefined or empty = none. */
+    readonly policyPacks?: readonly string[];
 }
 
 /** Options of commands that may follow Rollouts after the update. */
@@ -156,7 +158,7 @@ function domainOption() {
         });
 }
 
-function policyPackOption() {
+export function policyPackOption() {
     return new Option("--policy-pack <dir>", "run this policy pack (repeatable), e.g. policy")
         .argParser((dir, previous: readonly string[] | undefined) => [...(previous ?? []), dir]);
 }
@@ -203,8 +205,12 @@ export function common(options: { readonly json?: true }): Common {
     return { json: options.json ?? false };
 }
 
-export function updating(options: { readonly json?: true; readonly waitLock?: number }): Updating {
-    return options.waitLock === undefined ? common(options) : { ...common(options), waitLockMs: options.waitLock };
+export function updating(options: { readonly json?: true; readonly waitLock?: number; readonly policyPack?: readonly string[] }): Updating {
+    return {
+        ...common(options),
+        ...(options.waitLock === undefined ? {} : { waitLockMs: options.waitLock }),
+        ...(options.policyPack === undefined ? {} : { policyPacks: options.policyPack }),
+    };
 }
 
 /** `pr <name> <n>` with the options that say what the PR stack should be: `pr up` and `pr preview`. */

@@ -2,7 +2,7 @@ import { Command } from "@commander-js/extra-typings";
 import { prStackName } from "../../lib/naming";
 import { activeUpdate } from "../configChanges";
 import { BotContext } from "../context";
-import { updateStack } from "../engine";
+import { updateOptions, updateStack } from "../engine";
 import { BotCommand, examples, jsonOption, prNumber, Updating, updating, waitLockOption } from "../options";
 import { openStack } from "../workspace";
 
@@ -30,10 +30,7 @@ export async function prSetActive(command: PrActiveCommand, ctx: BotContext): Pr
     const active = command.kind === "pr resume";
     ctx.out.progress(`${command.kind}: ${name}`);
     const stack = await openStack(name, ctx.settings, ctx.out, false);
-    const result = await updateStack(stack, () => activeUpdate(active), {
-        message: `rollout-bot ${command.kind} ${command.pr}`,
-        ...(command.waitLockMs === undefined ? {} : { waitLockMs: command.waitLockMs }),
-    }, ctx);
+    const result = await updateStack(stack, () => activeUpdate(active), updateOptions(command, `rollout-bot ${command.kind} ${command.pr}`), ctx);
     ctx.out.result(
         active ? `${name} resumed: workloads are back at their replica counts` : `${name} paused: every workload is at 0 replicas; namespace and config are kept`,
         { stack: name, active, changes: result.summary.resourceChanges ?? {} },

@@ -3,7 +3,7 @@ import { prStackName } from "../../lib/naming";
 import { toRfc3339Utc } from "../../lib/timestamp";
 import { prConfigUpdate } from "../configChanges";
 import { BotContext, plainOutputs } from "../context";
-import { updateStack } from "../engine";
+import { updateOptions, updateStack } from "../engine";
 import { reportFailure } from "../errors";
 import { BotCommand, examples, PrSpec, prSpec, prSpecCommand, Updating, updating } from "../options";
 import { CommentOutcome, postCommentSection, renderEnvironmentSection } from "../prComment";
@@ -47,11 +47,7 @@ export async function prUp(command: PrUpCommand, ctx: BotContext): Promise<void>
     const report = { stack: name, imageTag: command.imageTag };
     let result: Awaited<ReturnType<typeof updateStack>>;
     try {
-        result = await updateStack(stack, (current) => prConfigUpdate(current, command, new Date(ctx.now())), {
-            message: `rollout-bot pr up ${command.pr} --image-tag ${command.imageTag}`,
-            policyPacks: command.policyPacks,
-            ...(command.waitLockMs === undefined ? {} : { waitLockMs: command.waitLockMs }),
-        }, ctx);
+        result = await updateStack(stack, (current) => prConfigUpdate(current, command, new Date(ctx.now())), updateOptions(command, `rollout-bot pr up ${command.pr} --image-tag ${command.imageTag}`), ctx);
     } catch (error) {
         if (command.comment) {
             const failure = reportFailure(error).message.replace(/^error: /, "");

@@ -1,9 +1,10 @@
 import { Command } from "@commander-js/extra-typings";
 import { imagesUpdate } from "../configChanges";
 import { BotContext } from "../context";
-import { updateStack } from "../engine";
+import { updateOptions, updateStack } from "../engine";
 import {
-    BotCommand, examples, Following, following, imageOption, jsonOption, STACK_HELP, stackName, timeoutOption, Updating, updating, waitLockOption, waitOption,
+    BotCommand, examples, Following, following, imageOption, jsonOption, policyPackOption, STACK_HELP, stackName, timeoutOption, Updating, updating, waitLockOption,
+    waitOption,
 } from "../options";
 import { describeFollowed, followServices } from "../rollouts/follow";
 import { openStack } from "../workspace";
@@ -18,6 +19,7 @@ export const releaseCommand: BotCommand<ReleaseCommand> = {
         .addOption(waitOption())
         .addOption(timeoutOption())
         .addOption(waitLockOption())
+        .addOption(policyPackOption())
         .addOption(jsonOption())
         .addHelpText("after", examples("release prod --image cart-service=ghcr.io/pilab-hu/cart-service:v2.4.0 --wait"))
         .action((stack, options) => parsed({ kind: "release", stack, images: options.image, ...following(options), ...updating(options) })),
@@ -34,10 +36,7 @@ export async function release(command: ReleaseCommand, ctx: BotContext): Promise
     const described = Object.entries(command.images).map(([service, image]) => `${service}=${image}`).join(" ");
     ctx.out.progress(`release: ${command.stack} ${described}`);
     const stack = await openStack(command.stack, ctx.settings, ctx.out, false);
-    const result = await updateStack(stack, (current) => imagesUpdate(current, command.images), {
-        message: `rollout-bot release ${described}`,
-        ...(command.waitLockMs === undefined ? {} : { waitLockMs: command.waitLockMs }),
-    }, ctx);
+    const result = await updateStack(stack, (current) => imagesUpdate(current, command.images), updateOptions(command, `rollout-bot release ${described}`), ctx);
     const rollouts = command.wait ? await followServices(stack, services, command.timeoutMs, ctx) : [];
     ctx.out.result(
         [`released ${described} to ${command.stack}`, ...rollouts.flatMap((rollout) => describeFollowed(rollout).map((text) => `  ${text}`))].join("\n"),

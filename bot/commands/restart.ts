@@ -1,8 +1,8 @@
 import { Command } from "@commander-js/extra-typings";
 import { restartUpdate } from "../configChanges";
 import { BotContext, plainOutputs } from "../context";
-import { updateStack } from "../engine";
-import { BotCommand, examples, jsonOption, STACK_HELP, stackName, Updating, updating, waitLockOption } from "../options";
+import { updateOptions, updateStack } from "../engine";
+import { BotCommand, examples, jsonOption, policyPackOption, STACK_HELP, stackName, Updating, updating, waitLockOption } from "../options";
 import { configKey } from "../stackConfig";
 import { openStack } from "../workspace";
 
@@ -13,6 +13,7 @@ export const restartCommand: BotCommand<RestartCommand> = {
         .description("Set deployedAt to now (RFC3339 UTC) and update: every workload rolls its pods once.")
         .argument("<stack>", STACK_HELP, stackName)
         .addOption(waitLockOption())
+        .addOption(policyPackOption())
         .addOption(jsonOption())
         .addHelpText("after", examples("restart dev", "restart pr-123 --wait-lock 5m"))
         .action((stack, options) => parsed({ kind: "restart", stack, ...updating(options) })),
@@ -31,10 +32,7 @@ export async function restart(command: RestartCommand, ctx: BotContext): Promise
         const update = restartUpdate(current, new Date(ctx.now()));
         deployedAt = update.set[configKey("deployedAt")]!.value;
         return update;
-    }, {
-        message: "rollout-bot restart",
-        ...(command.waitLockMs === undefined ? {} : { waitLockMs: command.waitLockMs }),
-    }, ctx);
+    }, updateOptions(command, "rollout-bot restart"), ctx);
     const outputs = plainOutputs(result.outputs);
     const applied = outputs.lastDeployedAt;
     ctx.out.result(

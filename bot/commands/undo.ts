@@ -2,11 +2,12 @@ import { Command } from "@commander-js/extra-typings";
 import type { Stack, UpdateSummary } from "@pulumi/pulumi/automation";
 import { imagesUpdate } from "../configChanges";
 import { BotContext } from "../context";
-import { updateStack } from "../engine";
+import { updateOptions, updateStack } from "../engine";
 import { BotError, EXIT } from "../errors";
 import { undoTarget, UndoTarget } from "../imageHistory";
 import {
-    BotCommand, examples, Following, following, jsonOption, serviceName, STACK_HELP, stackName, timeoutOption, Updating, updating, waitLockOption, waitOption,
+    BotCommand, examples, Following, following, jsonOption, policyPackOption, serviceName, STACK_HELP, stackName, timeoutOption, Updating, updating,
+    waitLockOption, waitOption,
 } from "../options";
 import { describeFollowed, followServices } from "../rollouts/follow";
 import { openStack } from "../workspace";
@@ -21,6 +22,7 @@ export const undoCommand: BotCommand<UndoCommand> = {
         .addOption(waitOption())
         .addOption(timeoutOption())
         .addOption(waitLockOption())
+        .addOption(policyPackOption())
         .addOption(jsonOption())
         .addHelpText("after", examples("undo prod cart-service --wait"))
         .action((stack, service, options) => parsed({ kind: "undo", stack, service, ...following(options), ...updating(options) })),
@@ -63,10 +65,7 @@ export async function undo(command: UndoCommand, ctx: BotContext): Promise<void>
     const from = target.current ?? "imageTag";
     const to = image ?? "the stack's imageTag";
     ctx.out.progress(`  ${command.service}: ${from} -> ${to}`);
-    const result = await updateStack(stack, (current) => imagesUpdate(current, { [command.service]: image }), {
-        message: `rollout-bot undo ${command.service}: ${from} -> ${to}`,
-        ...(command.waitLockMs === undefined ? {} : { waitLockMs: command.waitLockMs }),
-    }, ctx);
+    const result = await updateStack(stack, (current) => imagesUpdate(current, { [command.service]: image }), updateOptions(command, `rollout-bot undo ${command.service}: ${from} -> ${to}`), ctx);
     const rollouts = command.wait ? await followServices(stack, [command.service], command.timeoutMs, ctx) : [];
     ctx.out.result(
         [`${command.service} in ${command.stack} is back at ${to} (was ${from})`, ...rollouts.flatMap((rollout) => describeFollowed(rollout).map((text) => `  ${text}`))].join("\n"),

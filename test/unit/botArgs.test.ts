@@ -1,6 +1,7 @@
 import * as assert from "node:assert/strict";
 import { UsageError } from "../../bot/errors";
-import { DEFAULT_ROLLOUT_TIMEOUT_MS, DEFAULT_WAIT_LOCK_MS } from "../../bot/options";
+import { updateOptions } from "../../bot/engine";
+import { DEFAULT_ROLLOUT_TIMEOUT_MS, DEFAULT_WAIT_LOCK_MS, Updating } from "../../bot/options";
 import { Command, commandUsage, parseCommand } from "../../bot/program";
 
 function parse(line: string): Command {
@@ -63,6 +64,16 @@ describe("bot argument parsing", () => {
             assert.deepEqual(parse("promote prod cart-service --full"), { kind: "promote", stack: "prod", service: "cart-service", full: true, json: false });
             assert.deepEqual(parse("abort prod cart-service"), { kind: "abort", stack: "prod", service: "cart-service", json: false });
             assert.deepEqual(parse("retry prod cart-service"), { kind: "retry", stack: "prod", service: "cart-service", json: false });
+        });
+
+        it("runs a policy pack on every kind of update, not only on PR stacks", () => {
+            assert.deepEqual(parse("restart prod --policy-pack policy"), { kind: "restart", stack: "prod", json: false, policyPacks: ["policy"] });
+            const release = parse("release prod --image cart-service=ghcr.io/pilab-hu/cart-service:v2 --policy-pack policy --policy-pack /opt/base-policy");
+            assert.deepEqual(updateOptions(release as Updating, "m"), { message: "m", policyPacks: ["policy", "/opt/base-policy"] });
+            assert.deepEqual(updateOptions(parse("undo prod cart-service --policy-pack policy --wait-lock 1m") as Updating, "m"),
+                { message: "m", waitLockMs: 60_000, policyPacks: ["policy"] });
+            assert.deepEqual(updateOptions(parse("pr up 7 --image-tag t1 --policy-pack policy") as Updating, "m"), { message: "m", policyPacks: ["policy"] });
+            assert.deepEqual(updateOptions(parse("restart prod") as Updating, "m"), { message: "m" });
         });
 
         it("parses release with several images, --wait and --timeout", () => {
