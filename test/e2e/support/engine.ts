@@ -148,8 +148,10 @@ export function removeEmptyStateSidecar(stackName: string, env: Record<string, s
                 rmSync(sidecar);
                 removed = true;
             }
-        } catch {
-            // no sidecar for this project
+        } catch (error) {
+            if ((error as NodeJS.ErrnoException).code !== "ENOENT") {
+                throw error;
+            }
         }
     }
     return removed;
