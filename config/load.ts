@@ -59,10 +59,9 @@ function sdkIsConfigSecret(): (fullKey: string) => boolean {
  */
 export function loadConfig(source: ConfigSource = pulumiConfigSource()): StackConfig {
     const problems: ConfigProblem[] = [];
-    // What was given: structured keys parsed, or their text where it does not parse; for messages,
-    // with numbers as they were written (1e400 is Infinity once parsed, which JSON shows as null).
+    // What was given: structured keys parsed, or their text where it does not parse.
     const values: Record<string, unknown> = {};
-    const shown: Record<string, unknown> = {};
+    const parsedTexts: [string, string][] = [];
     const unreadable = new Set<string>();
     for (const key of STRUCTURED_KEYS) {
         const text = source.get(key);
@@ -71,39 +70,49 @@ export function loadConfig(source: ConfigSource = pulumiConfigSource()): StackCo
         }
         try {
             values[key] = JSON.parse(text);
-            shown[key] = withNumbersAsWritten(text);
+            parsedTexts.push([key, text]);
         } catch {
-            values[key] = shown[key] = text;
+            values[key] = text;
             unreadable.add(key);
         }
     }
     for (const key of STRING_KEYS) {
         const text = source.get(key);
         if (text !== undefined) {
-            values[key] = shown[key] = text;
+            values[key] = text;
         }
     }
     const active = source.get("active");
     if (active !== undefined) {
-        values.active = shown.active = active === "true" ? true : active === "false" ? false : active;
+        values.active = active === "true" ? true : active === "false" ? false : active;
     }
-    const given = new GivenConfig(stackConfigSchema, shown, new Set(Object.keys(values).filter((key) => source.isSecret(key))));
+    // The config as messages quote it, built only when there is a problem to report: finding its
+    // secrets walks the whole config. Numbers are shown as they were written (1e400 is Infinity
+    // once parsed, which JSON shows as null).
+    let givenConfig: GivenConfig | undefined;
+    const given = () => (givenConfig ??= new GivenConfig(
+        stackConfigSchema,
+        { ...values, ...Object.fromEntries(parsedTexts.map(([key, text]) => [key, withNumbersAsWritten(text)])) },
+        new Set(Object.keys(values).filter((key) => source.isSecret(key))),
+    ));
     for (const key of unreadable) {
-        problems.push({ key: fullKey([key]), message: "expected structured config (set it with --path, or as JSON)", given: given.quote([key]) });
+        problems.push({ key: fullKey([key]), message: "expected structured config (set it with --path, or as JSON)", given: given().quote([key]) });
     }
+    /** Adds problems at keys no earlier problem names: an unreadable key's text is the one problem to report there. */
+    const report = (more: readonly ConfigProblem[]) => {
+        const reported = new Set(problems.map((problem) => problem.key));
+        problems.push(...more.filter((problem) => !reported.has(problem.key)));
+    };
 
-    // The schema sees an unreadable key as missing; its unreadable text is the one problem to report there.
+    // The schema sees an unreadable key as missing.
     const raw = Object.fromEntries(Object.entries(values).filter(([key]) => !unreadable.has(key)));
     const parsed = stackConfigSchema.safeParse(raw);
-    const reported = () => new Set(problems.map((problem) => problem.key));
     if (!parsed.success) {
-        const before = reported();
-        problems.push(...problemsFromIssues(parsed.error.issues, given).filter((problem) => !before.has(problem.key)));
+        report(problemsFromIssues(parsed.error.issues, given()));
     }
-    const before = reported();
-    problems.push(...stackNameProblems(source.stackName, raw, given).filter((problem) => !before.has(problem.key)));
+    report(stackNameProblems(source.stackName, raw, given));
     if (problems.length > 0 || !parsed.success) {
-        throw new ConfigError(problems, given);
+        throw new ConfigError(problems, given());
     }
     return deepFreeze({
         ...parsed.data,
@@ -118,7 +127,7 @@ export function loadConfig(source: ConfigSource = pulumiConfigSource()): StackCo
  * An environment in a stack named `pr-12` would be destroyed with PR 12; a PR in a stack named
  * `prod` would never be cleaned up; a stack `pr-12` deploying PR 13 would overwrite that PR's.
  */
-function stackNameProblems(stackName: string | undefined, values: Readonly<Record<string, unknown>>, given: GivenConfig): ConfigProblem[] {
+function stackNameProblems(stackName: string | undefined, values: Readonly<Record<string, unknown>>, given: () => GivenConfig): ConfigProblem[] {
     if (stackName === undefined || stackName === "") {
         return [];
     }
@@ -132,7 +141,7 @@ function stackNameProblems(stackName: string | undefined, values: Readonly<Recor
             key: fullKey(["pr"]),
             message: `the stack ${stackName} is not named pr-<n> (the PR number, without leading zeros), so the release bot would neither find it ` +
                 `nor clean it up as a PR stack; deploy this PR in the stack ${stack} (pulumi stack init ${stack}), or set environment instead of pr for a long-lived stack`,
-            given: given.quote(["pr"]),
+            given: given().quote(["pr"]),
         }];
     }
     if (pr === undefined) {
@@ -140,13 +149,13 @@ function stackNameProblems(stackName: string | undefined, values: Readonly<Recor
             key: fullKey([key]),
             message: `the stack ${stackName} is named as PR ${stackPr}'s, and the release bot's reaper pauses and destroys every pr-<n> stack ` +
                 `once its PR is closed or idle; set ${key} in a stack of another name (such as dev or prod), or make this PR ${stackPr}'s stack with pr.number ${stackPr}`,
-            given: given.quote([key]),
+            given: given().quote([key]),
         }));
     }
     return number === undefined || number === stackPr ? [] : [{
         key: fullKey(["pr", "number"]),
         message: `the stack ${stackName} is for PR ${stackPr}; set pr.number to ${stackPr} or use the stack ${prStackName(number)}`,
-        given: given.quote(["pr", "number"]),
+        given: given().quote(["pr", "number"]),
     }];
 }
 

@@ -1,13 +1,12 @@
 import { z } from "zod";
 import { imageReferenceProblem, isImageRepository, isImageTag, parseImageReference } from "../lib/imageRef";
 import { isPositiveQuantity, quantityProblem } from "../lib/quantity";
-import { dnsNameProblem, labelKeyProblem, labelValueProblem } from "../lib/naming";
+import { dnsNameProblem, isDnsSubdomain, labelKeyProblem, labelValueProblem } from "../lib/naming";
 import { rfc3339UtcProblem } from "../lib/timestamp";
 
 /** Schemas for the scalar values the config contract is made of; each message says what is expected. */
 
 const DNS_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
-const DNS_SUBDOMAIN_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /** A DNS-1035 label: names Services and Deployments. */
 export const dnsLabel = z.string().max(63, { error: "expected at most 63 characters (a DNS label)" })
@@ -15,7 +14,8 @@ export const dnsLabel = z.string().max(63, { error: "expected at most 63 charact
 
 /** A DNS-1123 subdomain: names Secrets and ClusterIssuers. */
 export const dnsSubdomain = z.string().max(253, { error: "expected at most 253 characters (a DNS subdomain)" })
-    .refine((v) => v.split(".").every((label) => DNS_SUBDOMAIN_LABEL.test(label) && label.length <= 63), {
+    // Over-long values have their own message above.
+    .refine((v) => v.length > 253 || isDnsSubdomain(v), {
         error: "expected a DNS subdomain: lowercase letters, digits, '-' and '.'",
     });
 

@@ -56,22 +56,24 @@ export function digestProblem(digest: string): string | undefined {
     return hex.length === length ? undefined : `a ${algorithm} digest has exactly ${length} hex digits, this one has ${hex.length}`;
 }
 
-/** Why `value` is no full image reference a registry and the kubelet would accept, or undefined when it is one (tag and digest optional). */
-export function imageReferenceProblem(value: string): string | undefined {
+/** `value` read as a reference, and why no registry and kubelet would accept it, if so. */
+function readReference(value: string): { readonly ref?: ImageReference; readonly problem?: string } {
     const match = referencePattern.exec(value);
     if (!match || match[1] === undefined || !isImageRepository(match[1])) {
-        return "it does not follow the grammar [registry[:port]/]path[:tag][@algorithm:hex], path in lowercase";
+        return { problem: "it does not follow the grammar [registry[:port]/]path[:tag][@algorithm:hex], path in lowercase" };
     }
-    return match[3] === undefined ? undefined : digestProblem(match[3]);
+    const problem = match[3] === undefined ? undefined : digestProblem(match[3]);
+    return problem === undefined ? { ref: { repository: match[1], tag: match[2], digest: match[3] } } : { problem };
+}
+
+/** Why `value` is no full image reference a registry and the kubelet would accept, or undefined when it is one (tag and digest optional). */
+export function imageReferenceProblem(value: string): string | undefined {
+    return readReference(value).problem;
 }
 
 /** Parses a full reference; undefined when no registry would accept it, or the kubelet would not pull it. */
 export function parseImageReference(value: string): ImageReference | undefined {
-    const match = referencePattern.exec(value);
-    if (!match || match[1] === undefined || imageReferenceProblem(value) !== undefined) {
-        return undefined;
-    }
-    return { repository: match[1], tag: match[2], digest: match[3] };
+    return readReference(value).ref;
 }
 
 /** `repository:tag`. */

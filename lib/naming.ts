@@ -66,6 +66,11 @@ export function tlsSecretNameFor(host: string): string {
 
 const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
+/** True for a DNS-1123 subdomain, the names of Secrets and ClusterIssuers and label key prefixes: at most 253 characters of lowercase DNS labels of at most 63. */
+export function isDnsSubdomain(value: string): boolean {
+    return value.length <= MAX_DNS_NAME && value.split(".").every((label) => label.length <= MAX_DNS_LABEL && DNS_1123_LABEL.test(label));
+}
+
 /**
  * Why `value` is no lowercase DNS name of at least two labels that can serve as an Ingress host
  * (`shop.pilab.hu`), or undefined when it is one: at most 253 characters, labels of at most 63,
@@ -110,7 +115,7 @@ export function labelKeyProblem(key: string): string | undefined {
         return "a key has at most one '/', between its prefix and its name";
     }
     const [prefix, name] = parts.length === 2 ? parts as [string, string] : [undefined, key];
-    if (prefix !== undefined && (prefix.length > MAX_DNS_NAME || !prefix.split(".").every((label) => DNS_1123_LABEL.test(label)))) {
+    if (prefix !== undefined && !isDnsSubdomain(prefix)) {
         return `its prefix ${JSON.stringify(prefix.slice(0, 60))} is not a lowercase DNS subdomain of at most ${MAX_DNS_NAME} characters, such as example.com`;
     }
     if (name.length === 0 || name.length > MAX_DNS_LABEL) {
