@@ -9,7 +9,7 @@ import { RESTARTED_AT_ANNOTATION, RESTARTED_AT_PATH } from "../lib/restart";
 import {
     DeliveryStrategy, ingressBackend, POD_TEMPLATE_HASH_LABEL, rolloutServiceNames, rolloutStrategy,
 } from "../lib/rolloutStrategy";
-import { ComputeResources, selectorLabels, serviceLabels, ServiceSpec } from "../lib/service";
+import { ComputeResources, selectorLabels, SERVICE_NAME_LABEL, serviceLabels, ServiceSpec } from "../lib/service";
 import { IngressTls, ServiceIngress } from "./serviceIngress";
 
 /**
@@ -169,7 +169,7 @@ export class ProgressiveService extends pulumi.ComponentResource {
         const scrapeLabels = { ...selectorLabels(spec.name), [SCRAPE_LABEL]: "true" };
         const monitorSpec: IServiceMonitor["spec"] = {
             // job = the service's name, which the AnalysisTemplates' queries match on.
-            jobLabel: "app.kubernetes.io/name",
+            jobLabel: SERVICE_NAME_LABEL,
             selector: { matchLabels: scrapeLabels },
             // Lets an analysis measure one ReplicaSet: the canary, not the stable pods beside it.
             podTargetLabels: [POD_TEMPLATE_HASH_LABEL],

@@ -24,9 +24,12 @@ export interface ResourceRequirements {
     readonly limits: ComputeResources;
 }
 
+/** The label naming the service a pod belongs to; the ServiceMonitors make it the series' `job`. */
+export const SERVICE_NAME_LABEL = "app.kubernetes.io/name";
+
 /** The recommended labels that identify one service's pods; also their selector. */
 export function selectorLabels(service: string): Record<string, string> {
-    return { "app.kubernetes.io/name": service };
+    return { [SERVICE_NAME_LABEL]: service };
 }
 
 /** Every label a service's objects carry. */

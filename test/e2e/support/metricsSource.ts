@@ -8,6 +8,7 @@ import {
     ROLLOUT_STEP, ROLLOUT_TRAFFIC_WEIGHT,
 } from "../../../lib/rolloutMetrics";
 import { POD_TEMPLATE_HASH_LABEL } from "../../../lib/rolloutStrategy";
+import { SERVICE_NAME_LABEL } from "../../../lib/service";
 import { Cluster, isNotFound } from "./kube";
 
 /**
@@ -46,8 +47,6 @@ export const NO_TRAFFIC: TrafficProfile = { requestsPerSecond: 0, errorRatio: 0,
 /** Upper bounds of the latency histogram in seconds: the Prometheus client libraries' defaults. */
 export const LATENCY_BUCKETS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-/** The pod label naming a pod's service (lib/service.ts `selectorLabels`; the ServiceMonitor's jobLabel). */
-const SERVICE_POD_LABEL = "app.kubernetes.io/name";
 /** The status codes a pod's requests are counted under. */
 const OK_STATUS = "200";
 const ERROR_STATUS = "500";
@@ -304,7 +303,7 @@ export interface ServedPod {
 
 /** The service a pod belongs to and its app container (named after the service), if it is a service's pod. */
 export function appContainer(pod: PodState): { readonly service: string; readonly image: string } | undefined {
-    const service = pod.labels[SERVICE_POD_LABEL];
+    const service = pod.labels[SERVICE_NAME_LABEL];
     const container = pod.containers.find((c) => c.name === service);
     return service === undefined || container === undefined ? undefined : { service, image: container.image };
 }
