@@ -175,9 +175,9 @@ export class IsolatedNamespace extends pulumi.ComponentResource {
                     podSelector: {},
                     policyTypes: ["Egress"],
                     egress: egressTo.map((endpoint) => ({
-                        to: [endpoint.namespace === undefined
-                            ? { ipBlock: { cidr: "0.0.0.0/0" } }
-                            : { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": endpoint.namespace } } }],
+                        to: "namespace" in endpoint
+                            ? [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": endpoint.namespace } } }]
+                            : endpoint.cidrs.map((cidr) => ({ ipBlock: { cidr } })),
                         ports: [{ protocol: "TCP", port: endpoint.port }],
                     })),
                 },

@@ -10,10 +10,10 @@ import { ServiceDeployment } from "./serviceDeployment";
 import { IngressTls, ServiceIngress } from "./serviceIngress";
 
 /** A backing service shared by PR environments: where it is, and its (secret) connection URL. */
-export interface SharedBackend extends BackendEndpoint {
+export type SharedBackend = BackendEndpoint & {
     /** Connection URL, credentials included; pass a secret. */
     readonly url: pulumi.Input<string>;
-}
+};
 
 /** A service as a PR runs it. */
 export interface PrService {

@@ -20,13 +20,11 @@ export interface ConfigSource {
 }
 
 /** Keys whose values are structured (the CLI passes them to the program as JSON text). */
-const STRUCTURED_KEYS = ["services", "images", "pr", "environment", "platform", "backends", "appMetrics"] as const;
+const STRUCTURED_KEYS = ["services", "images", "pr", "environment", "platform", "backends", "backendNetworks", "appMetrics"] as const;
 const STRING_KEYS = ["domain", "imageTag", "deployedAt"] as const;
 
 /** A backing service: where it is (plain) and how to reach it (a secret: URLs may carry credentials). */
-export interface Backend extends BackendEndpoint {
-    readonly url: pulumi.Output<string>;
-}
+export type Backend = BackendEndpoint & { readonly url: pulumi.Output<string> };
 
 /** The validated config of a stack. */
 export type StackConfig = Readonly<Omit<ParsedStackConfig, "backends"> & {
@@ -116,7 +114,7 @@ export function loadConfig(source: ConfigSource = pulumiConfigSource()): StackCo
     }
     return deepFreeze({
         ...parsed.data,
-        backends: secretBackends(parsed.data.backends),
+        backends: secretBackends(parsed.data.backends, parsed.data.backendNetworks),
         platform: secretPlatform(parsed.data.platform),
     });
 }
@@ -181,12 +179,18 @@ function secretPlatform(platform: ParsedStackConfig["platform"]): ParsedStackCon
     return { ...platform, monitoring: { ...monitoring, grafanaAdminPassword: pulumi.secret(monitoring.grafanaAdminPassword) } };
 }
 
-function secretBackends(urls: ParsedStackConfig["backends"]): StackConfig["backends"] {
+function secretBackends(urls: ParsedStackConfig["backends"], networks: ParsedStackConfig["backendNetworks"]): StackConfig["backends"] {
     const backends: Partial<Record<BackendKind, Backend>> = {};
     for (const [kind, url] of Object.entries(urls) as [BackendKind, string | undefined][]) {
-        if (url !== undefined) {
-            backends[kind] = { ...backendEndpoint(kind, url), url: pulumi.secret(url) };
+        if (url === undefined) {
+            continue;
         }
+        const endpoint = backendEndpoint(kind, url, networks[kind]);
+        // The schema refused every backend whose egress resolves to nothing.
+        if (endpoint === undefined) {
+            throw new Error(`backends.${kind}: no egress resolved after validation`);
+        }
+        backends[kind] = { ...endpoint, url: pulumi.secret(url) };
     }
     return backends;
 }

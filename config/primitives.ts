@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { cidrProblem } from "../lib/cidr";
 import { imageReferenceProblem, isImageRepository, isImageTag, parseImageReference } from "../lib/imageRef";
 import { isPositiveQuantity, quantityProblem } from "../lib/quantity";
 import { dnsNameProblem, isDnsSubdomain, labelKeyProblem, labelValueProblem } from "../lib/naming";
@@ -90,6 +91,14 @@ export const rfc3339Utc = z.string().superRefine((value, ctx) => {
             message: `expected an RFC3339 UTC timestamp such as 2025-01-15T14:30:00Z, but ${problem}; ` +
                 `set one with: pulumi config set deployedAt "$(date -u +%Y-%m-%dT%H:%M:%SZ)"`,
         });
+    }
+});
+
+/** An IP block in canonical form, as a NetworkPolicy's `ipBlock.cidr`. */
+export const cidr = z.string({ error: "expected an IP block such as 10.20.0.0/16 (a string)" }).superRefine((value, ctx) => {
+    const problem = cidrProblem(value);
+    if (problem !== undefined) {
+        ctx.addIssue({ code: "custom", message: problem });
     }
 });
 

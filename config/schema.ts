@@ -1,12 +1,12 @@
 import { z } from "zod";
-import { BACKEND_KINDS, backendUrlProblem } from "../lib/backends";
+import { BACKEND_KINDS, backendEndpoint, backendUrlProblem } from "../lib/backends";
 import { prIsolation } from "../lib/isolation";
 import { dnsNameProblem, environmentHost, MAX_DNS_LABEL, MAX_DNS_NAME, prHost, tlsSecretNameFor } from "../lib/naming";
 import { parseQuantity } from "../lib/quantity";
 import { DeliveryStrategy, rolloutServiceNames, strategyKind } from "../lib/rolloutStrategy";
 import { surgePods } from "../lib/service";
 import {
-    dnsLabel, dnsName, dnsSubdomain, httpPath, imageReference, imageRepository, imageTag, port,
+    cidr, dnsLabel, dnsName, dnsSubdomain, httpPath, imageReference, imageRepository, imageTag, port,
     positiveInt, quantity, replicaCount, rfc3339Utc,
 } from "./primitives";
 import { appMetricsSchema } from "./appMetrics";
@@ -87,6 +87,17 @@ const backendsSchema = z.strictObject(
     }).optional()])) as Record<(typeof BACKEND_KINDS)[number], z.ZodOptional<z.ZodString>>,
 );
 
+/**
+ * The IP blocks each backend's addresses are in, for PR namespaces' egress: needed for a backend
+ * whose host is a name outside the cluster (its addresses are unknown here); optional otherwise.
+ * Not secret: where a backend is says nothing of how to log in to it.
+ */
+const backendNetworksSchema = z.strictObject(
+    Object.fromEntries(BACKEND_KINDS.map((kind) => [kind, z.array(cidr, { error: "expected a list of IP blocks such as [10.20.0.0/16]" })
+        .min(1, { error: `expected at least one IP block; leave backendNetworks.${kind} out where the backend's URL says where it is` }).optional()])) as
+        Record<(typeof BACKEND_KINDS)[number], z.ZodOptional<z.ZodArray<typeof cidr>>>,
+);
+
 const stackFields = z.strictObject({
     services: servicesSchema,
     domain: dnsName,
@@ -99,6 +110,7 @@ const stackFields = z.strictObject({
     platform: platformSchema.optional(),
     // Connection URLs may carry credentials: secret in any shape, misspelt subkeys included.
     backends: secret(backendsSchema).default({}),
+    backendNetworks: backendNetworksSchema.default({}),
     appMetrics: appMetricsSchema,
 });
 
@@ -125,6 +137,7 @@ export const stackConfigSchema = stackFields.superRefine((config, ctx) => {
             ctx.addIssue({ code: "custom", path: ["pr", "services", index], message: `no service named ${name} in services; known: ${known}` });
         }
     });
+    checkBackendNetworks(config, ctx);
     const certManager = config.platform?.certManager;
     if (config.environment !== undefined && certManager?.enabled === true) {
         const issuers = certManager.clusterIssuers.map((issuer) => issuer.name);
@@ -296,6 +309,35 @@ function checkDerivedNames(config: StackFields, ctx: z.RefinementCtx): void {
                         `shorten the name to at most ${MAX_MONGODB_DATABASE - (database.length - service.name.length)} characters`,
                 });
             }
+        }
+    }
+}
+
+/**
+ * Every backend's egress must resolve to a namespace or IP blocks: a host outside the cluster
+ * needs `backendNetworks.<kind>`, and `backendNetworks` names only backends that are set. The
+ * messages never quote the URL: it is secret.
+ */
+function checkBackendNetworks(config: StackFields, ctx: z.RefinementCtx): void {
+    for (const kind of BACKEND_KINDS) {
+        const url = config.backends[kind];
+        const networks = config.backendNetworks[kind];
+        if (url === undefined) {
+            if (networks !== undefined) {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["backendNetworks", kind],
+                    message: `backends.${kind} is not set, so there is no ${kind} to reach; set backends.${kind} or remove backendNetworks.${kind}`,
+                });
+            }
+        } else if (backendUrlProblem(kind, url) === undefined && backendEndpoint(kind, url, networks) === undefined) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["backendNetworks", kind],
+                message: `backends.${kind} names a host outside the cluster (not <service>.<namespace>.svc, not an IP address), whose addresses ` +
+                    `the PR namespaces' egress policy cannot know; give the IP blocks it is in, e.g. pulumi config set --path 'backendNetworks.${kind}[0]' 10.20.0.0/16 ` +
+                    `(0.0.0.0/0 allows every address on its port, pods of every namespace included: write it only if that is meant)`,
+            });
         }
     }
 }

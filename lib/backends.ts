@@ -1,3 +1,5 @@
+import { hostBlock } from "./cidr";
+
 /**
  * Connection URLs of the shared backing services (MongoDB, NATS, Redis). The URLs themselves are
  * secrets (they may carry credentials); where they point is not, and network policies need it.
@@ -20,17 +22,24 @@ export const BACKEND_URL_ENV: Readonly<Record<BackendKind, string>> = {
     redis: "REDIS_URL",
 };
 
-/** Where a backend lives, for egress policies. `namespace` is set for in-cluster Service hosts. */
-export interface BackendEndpoint {
+/**
+ * Where a backend lives, for egress policies: an in-cluster Service's namespace, or IP blocks (the
+ * URL's own address when it is one, else what `backendNetworks` gives). Never a silent "anywhere".
+ */
+export type BackendEndpoint = {
     /** Which backing service it is. */
     readonly kind: BackendKind;
     /** Host name or address of the URL. */
     readonly host: string;
     /** TCP port pods may reach it on. */
     readonly port: number;
-    /** Namespace of an in-cluster Service host. @default none: egress to any address on `port` */
-    readonly namespace?: string;
-}
+} & ({
+    /** Namespace of an in-cluster Service host (`<svc>.<ns>.svc[.cluster.local]`). */
+    readonly namespace: string;
+} | {
+    /** IP blocks the backend's addresses are in. */
+    readonly cidrs: readonly string[];
+});
 
 /** A URL written `scheme://...`; only from such a value is the scheme quoted back, as text before a colon may be a password. */
 const SCHEME_AND_AUTHORITY = /^[a-z][a-z0-9+.-]*:\/\//i;
@@ -61,12 +70,23 @@ export function backendUrlProblem(kind: BackendKind, url: string): string | unde
     return parsed.hostname === "" ? "it names no host" : undefined;
 }
 
-/** Host, port and (for `<svc>.<ns>.svc[.cluster.local]` hosts) namespace of a valid backend URL. */
-export function backendEndpoint(kind: BackendKind, url: string): BackendEndpoint {
+/**
+ * Host, port and reach of a valid backend URL: `networks` (the user's `backendNetworks.<kind>`)
+ * when given, else the namespace of a `<svc>.<ns>.svc[.cluster.local]` host, else the address of an
+ * IP literal host. Undefined for a name outside the cluster with no `networks`: its addresses are
+ * unknown here, and only the user may say "anywhere".
+ */
+export function backendEndpoint(kind: BackendKind, url: string, networks?: readonly string[]): BackendEndpoint | undefined {
     const parsed = new URL(url);
+    const host = parsed.hostname;
     const port = parsed.port === "" ? BACKEND_PROTOCOLS[kind].defaultPort : Number(parsed.port);
-    const inCluster = /^[a-z0-9-]+\.([a-z0-9-]+)\.svc(\.cluster\.local)?$/.exec(parsed.hostname);
-    return inCluster?.[1] === undefined
-        ? { kind, host: parsed.hostname, port }
-        : { kind, host: parsed.hostname, port, namespace: inCluster[1] };
+    if (networks !== undefined && networks.length > 0) {
+        return { kind, host, port, cidrs: networks };
+    }
+    const inCluster = /^[a-z0-9-]+\.([a-z0-9-]+)\.svc(\.cluster\.local)?$/.exec(host)?.[1];
+    if (inCluster !== undefined) {
+        return { kind, host, port, namespace: inCluster };
+    }
+    const address = hostBlock(host);
+    return address === undefined ? undefined : { kind, host, port, cidrs: [address] };
 }

@@ -232,6 +232,42 @@ describe("config limits: refused at preview, at its own key", () => {
             assert.equal(load({ pr, backends: { redis: "redis://cache.shared.svc:6379" } }).backends.redis?.host, "cache.shared.svc");
         });
 
+        it("refuses a backend outside the cluster whose IP blocks are not given, without quoting its URL", () => {
+            const message = refused({ pr, backends: { redis: "redis://app:hunter2@cache.example.com:6380" } }, "rollout-stacks:backendNetworks.redis",
+                [/names a host outside the cluster/, /pulumi config set --path 'backendNetworks\.redis\[0\]' 10\.20\.0\.0\/16/, /0\.0\.0\.0\/0 allows every address/]);
+            assert.doesNotMatch(message, /hunter2|example\.com/);
+        });
+
+        it("resolves each backend's egress to its namespace, its own address, or the blocks config gives", () => {
+            const config = load({
+                pr,
+                backends: { mongodb: "mongodb://mongo.shared.svc:27017", nats: "nats://[2001:db8:0:0::7]:4222", redis: "redis://cache.example.com" },
+                backendNetworks: { redis: ["0.0.0.0/0"] },
+            });
+            assert.equal(config.backends.mongodb && "namespace" in config.backends.mongodb && config.backends.mongodb.namespace, "shared");
+            assert.deepEqual(config.backends.nats && "cidrs" in config.backends.nats && config.backends.nats.cidrs, ["2001:db8::7/128"]);
+            assert.deepEqual(config.backends.redis && "cidrs" in config.backends.redis && config.backends.redis.cidrs, ["0.0.0.0/0"]);
+        });
+
+        for (const [given, pattern] of [
+            ["10.20.1.0/16", /has bits set past its \/16; write the block's first address \(10\.20\.0\.0\/16\)/],
+            ["10.20.0.0/33", /the prefix length 33 is not a whole number from 0 to 32/],
+            ["10.20.0.0/016", /the prefix length 016 is not a whole number/],
+            ["10.20.0.0", /expected an IP block such as 10\.20\.0\.0\/16/],
+            ["cache.example.com/32", /cache\.example\.com is not an IPv4 or IPv6 address/],
+            ["2001:db8::1/64", /write the block's first address \(2001:db8::\/64\)/],
+        ] as const) {
+            it(`refuses the IP block ${given} at its own key`, () => {
+                refused({ pr, backends: { redis: "redis://cache.example.com" }, backendNetworks: { redis: ["10.30.0.0/16", given] } },
+                    "rollout-stacks:backendNetworks.redis[1]", [pattern]);
+            });
+        }
+
+        it("refuses IP blocks for a backend that is not set", () => {
+            refused({ pr, backendNetworks: { nats: ["10.20.0.0/16"] } }, "rollout-stacks:backendNetworks.nats",
+                [/backends\.nats is not set, so there is no nats to reach; set backends\.nats or remove backendNetworks\.nats/]);
+        });
+
         it("uses a Prometheus address as zod's URL check normalises it, without a trailing newline", () => {
             const config = load(environment(canary, { analysis: { prometheusAddress: "http://prometheus.monitoring.svc:9090\n" } }));
             assert.equal(config.environment?.analysis.prometheusAddress, "http://prometheus.monitoring.svc:9090");

@@ -8,6 +8,7 @@ describe("Kubernetes schema", () => {
             pr: { number: 123 },
             deployedAt: "2025-01-15T14:30:00Z",
             backends: { mongodb: "mongodb://mongo.shared.svc:27017", redis: "redis://cache.example.com" },
+            backendNetworks: { redis: ["10.20.0.0/16"] },
         } });
         const validated = run.resources.filter((resource) => {
             try {

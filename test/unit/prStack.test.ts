@@ -205,10 +205,11 @@ describe("PR stack variations", () => {
         assert.equal(run.outputs.url, "https://review.example.com");
     });
 
-    it("passes backend URLs through a Secret and lets pods reach the backends' namespaces", async () => {
+    it("passes backend URLs through a Secret and lets pods reach only where the backends are", async () => {
         const run = await runProgram({ config: {
             pr: { number: 123 },
-            backends: { mongodb: "mongodb://app:pw@mongo.shared.svc.cluster.local:27017", nats: "nats://nats.messaging.svc:4222", redis: "redis://cache.example.com" },
+            backends: { mongodb: "mongodb://app:pw@mongo.shared.svc.cluster.local:27017", nats: "nats://10.1.2.3:4222", redis: "redis://cache.example.com" },
+            backendNetworks: { redis: ["10.20.0.0/16", "2001:db8::/32"] },
         } });
         const { stringData } = run.named(SECRET, "backends").inputs;
         assert.ok(isSecretValue(stringData), "the URLs must stay a Pulumi secret in state");
@@ -216,8 +217,9 @@ describe("PR stack variations", () => {
         assert.equal(revealSecrets(stringData).MONGODB_URL, "mongodb://app:pw@mongo.shared.svc.cluster.local:27017");
         assert.deepEqual(env(run, "cart-service").MONGODB_URL, { secretKeyRef: { name: "backends", key: "MONGODB_URL" } });
         const egress = run.named(NETWORK_POLICY, "allow-backends").inputs.spec.egress;
-        assert.deepEqual(egress.map((rule: any) => [rule.to[0].namespaceSelector?.matchLabels["kubernetes.io/metadata.name"] ?? rule.to[0].ipBlock.cidr, rule.ports[0].port]),
-            [["shared", 27017], ["messaging", 4222], ["0.0.0.0/0", 6379]]);
+        const peers = (rule: any) => rule.to.map((peer: any) => peer.namespaceSelector?.matchLabels["kubernetes.io/metadata.name"] ?? peer.ipBlock.cidr);
+        assert.deepEqual(egress.map((rule: any) => [peers(rule), rule.ports.map((p: any) => p.port)]),
+            [[["shared"], [27017]], [["10.1.2.3/32"], [4222]], [["10.20.0.0/16", "2001:db8::/32"], [6379]]]);
     });
 
     it("shortens the namespace of a long domain to a DNS label", async () => {
