@@ -11,6 +11,10 @@ import { Cluster, restartedAt } from "./support/kube";
 const ALL = [...catalogueNames()].sort();
 const CATALOGUE = ["cart-service", "order-service", "payment-service", "product-service"];
 
+/** One backend of each kind of reach: an in-cluster Service, an IP address, a name outside the cluster. */
+const BACKENDS = { mongodb: "mongodb://app:e2e@mongo.shared.svc:27017", nats: "nats://10.96.7.7:4222", redis: "redis://cache.example.com:6380" };
+const BACKEND_NETWORKS = { redis: ["10.20.0.0/16", "2001:db8::/32"] };
+
 /**
  * The mission's promise on the real Pulumi CLI, Kubernetes provider and API server: a new
  * deployedAt updates exactly the Deployments, replaces nothing, and rolls them.
@@ -38,7 +42,7 @@ describe("PR stack on the real engine", () => {
     }
 
     it(`deploys the namespace, all ${ALL.length} services as Available Deployments, Services, Ingress, quota and policies`, async () => {
-        await withStack("pr-901", { pr: { number: 901 } }, async (stack) => {
+        await withStack("pr-901", { pr: { number: 901 }, backends: BACKENDS, backendNetworks: BACKEND_NETWORKS }, async (stack) => {
             const up = await stack.up();
             assert.equal(up.summary.result, "succeeded");
             const namespace = up.outputs.namespace!.value as string;
@@ -62,7 +66,13 @@ describe("PR stack on the real engine", () => {
             });
             const policies = (await cluster.networking.listNamespacedNetworkPolicy({ namespace })).items;
             assert.deepEqual(policies.map((p) => p.metadata!.name).sort(),
-                ["allow-dns", "allow-ingress-controller", "allow-same-namespace", "default-deny"]);
+                ["allow-backends", "allow-dns", "allow-ingress-controller", "allow-same-namespace", "default-deny"]);
+            // Egress to each backend where it is, as the API server stored it: never 0.0.0.0/0 unasked.
+            const backendEgress = policies.find((p) => p.metadata!.name === "allow-backends")!.spec!.egress!;
+            assert.deepEqual(backendEgress.map((rule) => [
+                rule.to!.map((peer) => peer.namespaceSelector?.matchLabels?.["kubernetes.io/metadata.name"] ?? peer.ipBlock?.cidr),
+                rule.ports!.map((p) => p.port),
+            ]), [[["shared"], [27017]], [["10.96.7.7/32"], [4222]], [["10.20.0.0/16", "2001:db8::/32"], [6380]]]);
             const labels = (await cluster.core.readNamespace({ name: namespace })).metadata?.labels ?? {};
             assert.equal(labels["pod-security.kubernetes.io/enforce"], "restricted");
         });

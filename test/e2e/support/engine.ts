@@ -34,7 +34,8 @@ export function engineEnv(): { readonly KUBECONFIG: string } & Record<string, st
 export function contractConfig(values: Record<string, unknown>): ConfigMap {
     return Object.fromEntries(Object.entries(values).map(([key, value]) => [
         `rollout-stacks:${key}`,
-        { value: typeof value === "string" ? value : JSON.stringify(value) },
+        // Users set backends' URLs as secrets (they carry credentials); so do the scenarios.
+        { value: typeof value === "string" ? value : JSON.stringify(value), secret: key === "backends" },
     ]));
 }
 
