@@ -2,7 +2,7 @@ import * as path from "node:path";
 import { ConcurrentUpdateError, ConfigMap, EngineEvent, PreviewResult, Stack, UpResult } from "@pulumi/pulumi/automation";
 import { CheckoutLockedError, withCheckoutLock } from "./checkoutLock";
 import { formatDuration } from "./duration";
-import { BotError, configErrorOf, engineFailure, EXIT } from "./errors";
+import { BotError, configErrorOf, EngineFailure, engineFailure, EXIT } from "./errors";
 import { describeEngineEvent, Output } from "./output";
 import type { Updating } from "./options";
 import { ConfigUpdate, isEmptyUpdate, revertUpdate } from "./stackConfig";
@@ -55,13 +55,14 @@ type EngineCallbacks = { onEvent: (event: EngineEvent) => void; color: "never" }
  * {@link engineFailure}), so it is classified from the engine's diagnostics rather than the CLI's text.
  */
 async function runEngine<T>(ctx: EngineContext, operation: (callbacks: EngineCallbacks) => Promise<T>, extra?: (event: EngineEvent) => void): Promise<T> {
-    const diagnostics: EngineEvent[] = [];
+    // What a failure is judged by: its diagnostics, policy violations and the steps it started.
+    const kept: EngineEvent[] = [];
     try {
         return await operation({
             color: "never",
             onEvent: (event) => {
-                if (event.diagnosticEvent !== undefined) {
-                    diagnostics.push(event);
+                if (event.diagnosticEvent !== undefined || event.policyEvent !== undefined || event.resourcePreEvent !== undefined) {
+                    kept.push(event);
                 }
                 extra?.(event);
                 const line = describeEngineEvent(event);
@@ -71,13 +72,19 @@ async function runEngine<T>(ctx: EngineContext, operation: (callbacks: EngineCal
             },
         });
     } catch (error) {
-        throw engineFailure(error, diagnostics);
+        throw engineFailure(error, kept);
     }
 }
 
-/** True when the failed operation provably changed nothing, so the config it was given can be put back. */
+/**
+ * True when the failed operation provably changed nothing, so the config it was given can be put
+ * back: it never got the lock, the program refused its config, or a policy pack refused it before
+ * any step that changes a resource began (otherwise the next plain `pulumi up` would apply, unjudged,
+ * what the pack refused).
+ */
 function appliedNothing(error: unknown): boolean {
-    return error instanceof ConcurrentUpdateError || configErrorOf(error) !== undefined;
+    return error instanceof ConcurrentUpdateError || configErrorOf(error) !== undefined ||
+        (error instanceof EngineFailure && error.violations.length > 0 && !error.startedChanges);
 }
 
 /**
@@ -104,6 +111,7 @@ export interface UpdateOptions {
     /** The update's message in the stack history; the reaper finds its own pauses by it. */
     readonly message: string;
     readonly policyPacks?: readonly string[];
+    readonly policyPackConfigs?: readonly string[];
 }
 
 /** The update options of a command that updates a stack: its history message, lock wait and policy packs. */
@@ -112,12 +120,18 @@ export function updateOptions(command: Updating, message: string): UpdateOptions
         message,
         ...(command.waitLockMs === undefined ? {} : { waitLockMs: command.waitLockMs }),
         ...(command.policyPacks === undefined ? {} : { policyPacks: command.policyPacks }),
+        ...(command.policyPackConfigs === undefined ? {} : { policyPackConfigs: command.policyPackConfigs }),
     };
 }
 
-/** Policy pack paths are given relative to where the bot was started; the CLI runs in the repo root. */
-function policyPackOption(packs: readonly string[] | undefined): { policyPacks?: string[] } {
-    return packs === undefined || packs.length === 0 ? {} : { policyPacks: packs.map((pack) => path.resolve(pack)) };
+/** Policy packs and their configs are given relative to where the bot was started; the CLI runs in the repo root. */
+function policyPackOption(options: { readonly policyPacks?: readonly string[]; readonly policyPackConfigs?: readonly string[] }): { policyPacks?: string[]; policyPackConfigs?: string[] } {
+    const packs = options.policyPacks ?? [];
+    const configs = options.policyPackConfigs ?? [];
+    return {
+        ...(packs.length === 0 ? {} : { policyPacks: packs.map((pack) => path.resolve(pack)) }),
+        ...(configs.length === 0 ? {} : { policyPackConfigs: configs.map((config) => path.resolve(config)) }),
+    };
 }
 
 /** A config change computed from the stack's current config. */
@@ -148,7 +162,7 @@ function withConfigChange<T>(
 export async function updateStack(stack: Stack, change: ConfigChange, options: UpdateOptions, ctx: EngineContext): Promise<UpResult> {
     return withConfigChange(stack, change, options.waitLockMs, ctx, async (before, update) => {
         try {
-            return await runEngine(ctx, (callbacks) => stack.up({ ...callbacks, message: options.message, ...policyPackOption(options.policyPacks) }));
+            return await runEngine(ctx, (callbacks) => stack.up({ ...callbacks, message: options.message, ...policyPackOption(options) }));
         } catch (error) {
             if (appliedNothing(error) && await restoreConfig(stack, before, update, ctx)) {
                 ctx.out.progress(`  nothing was applied; ${stack.name}'s config is back as it was`);
@@ -168,7 +182,7 @@ export async function previewStack(
 ): Promise<PreviewResult> {
     return withConfigChange(stack, change, options.waitLockMs, ctx, async (before, update) => {
         try {
-            return await runEngine(ctx, (callbacks) => stack.preview({ ...callbacks, ...policyPackOption(options.policyPacks) }), onEvent);
+            return await runEngine(ctx, (callbacks) => stack.preview({ ...callbacks, ...policyPackOption(options) }), onEvent);
         } finally {
             await restoreConfig(stack, before, update, ctx);
         }

@@ -1,5 +1,5 @@
 import {
-    CommandError, ConcurrentUpdateError, DiagnosticEvent, EngineEvent, StackAlreadyExistsError, StackNotFoundError,
+    CommandError, ConcurrentUpdateError, DiagnosticEvent, EngineEvent, PolicyEvent, StackAlreadyExistsError, StackNotFoundError,
 } from "@pulumi/pulumi/automation";
 import { urnName } from "./output";
 
@@ -22,6 +22,8 @@ export const EXIT = {
     rollout: 6,
     /** A followed Rollout paused on an inconclusive analysis: a person decides, with promote or abort. */
     inconclusive: 7,
+    /** A policy pack refused the update (a mandatory violation); the message names each one. */
+    policy: 8,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
@@ -62,6 +64,11 @@ export class EngineFailure extends Error {
     /** The engine's non-ephemeral diagnostics of severity `error`, in the order they came. */
     readonly diagnostics: readonly DiagnosticEvent[];
 
+    /** The mandatory policy violations the engine reported: the update stopped at the first. */
+    readonly violations: readonly PolicyEvent[];
+    /** True when the engine had started a step that changes a resource before it failed. */
+    readonly startedChanges: boolean;
+
     constructor(override readonly cause: CommandError, events: readonly EngineEvent[]) {
         super(cause.message, { cause });
         this.name = "EngineFailure";
@@ -69,8 +76,16 @@ export class EngineFailure extends Error {
             const diagnostic = event.diagnosticEvent;
             return diagnostic !== undefined && diagnostic.severity === "error" && diagnostic.ephemeral !== true ? [diagnostic] : [];
         });
+        this.violations = events.flatMap((event) => (event.policyEvent?.enforcementLevel === "mandatory" ? [event.policyEvent] : []));
+        this.startedChanges = events.some((event) => {
+            const op = event.resourcePreEvent?.metadata.op;
+            return op !== undefined && !UNCHANGING_OPS.has(op);
+        });
     }
 }
+
+/** Steps that change nothing in the cluster or the state's resources. */
+const UNCHANGING_OPS = new Set<string>(["same", "read", "refresh"]);
 
 /**
  * The error an engine operation throws: a CommandError becomes an {@link EngineFailure} with the
@@ -212,6 +227,16 @@ export const TRUNCATED_STATE_ADVICE = "the stack's state could not be read: a pu
     "(<backend>/.pulumi/stacks/<project>/<stack>.json.attrs; the state itself is intact), then run " +
     "pulumi cancel, pulumi refresh --clear-pending-creates and pulumi up.";
 
+/** Each mandatory violation by pack, policy and resource, and whether the update had changed anything before it stopped. */
+function policyRefusal(failure: EngineFailure): string {
+    const outcome = failure.startedChanges
+        ? "the update had already changed some resources when it stopped; run pulumi preview to see what is left to do"
+        : "nothing was changed";
+    const lines = failure.violations.map(({ policyPackName, policyName, resourceUrn, message }) =>
+        `  - ${policyPackName}/${policyName}${resourceUrn === undefined || resourceUrn === "" ? "" : ` on ${urnName(resourceUrn)}`}: ${message.trim()}`);
+    return `a policy pack refused the update (${failure.violations.length} mandatory violation${failure.violations.length === 1 ? "" : "s"}); ${outcome}:\n${lines.join("\n")}`;
+}
+
 /** Diagnostics first; the CLI's text only when the engine emitted none. */
 function reportEngineFailure(failure: EngineFailure): FailureReport {
     const { cause, diagnostics } = failure;
@@ -228,6 +253,9 @@ function reportEngineFailure(failure: EngineFailure): FailureReport {
     const configError = configErrorOf(failure);
     if (configError !== undefined) {
         return { exitCode: EXIT.config, message: `error: the program refused the stack's config.\n${configError}` };
+    }
+    if (failure.violations.length > 0) {
+        return { exitCode: EXIT.policy, message: `error: ${policyRefusal(failure)}` };
     }
     const details = diagnostics.length > 0 ? diagnosticsText(diagnostics) : engineFailureText(cause);
     return { exitCode: EXIT.failed, message: `error: the Pulumi engine failed:\n${details}` };

@@ -1,3 +1,4 @@
+import * as fs from "node:fs";
 import { Command, CommandUnknownOpts, Option } from "@commander-js/extra-typings";
 import { dnsLabel, dnsName, imageReference, imageTag } from "../config/primitives";
 import type { BotContext } from "./context";
@@ -49,6 +50,8 @@ export interface Updating extends Common {
     readonly waitLockMs?: number;
     /** Policy pack directories the update runs (`--policy-pack`); undefined or empty = none. */
     readonly policyPacks?: readonly string[];
+    /** JSON config files of the packs, by position (`--policy-pack-config`); at most one per pack. */
+    readonly policyPackConfigs?: readonly string[];
 }
 
 /** Options of commands that may follow Rollouts after the update. */
@@ -163,6 +166,29 @@ export function policyPackOption() {
         .argParser((dir, previous: readonly string[] | undefined) => [...(previous ?? []), dir]);
 }
 
+/** `--policy-pack-config <file>`, repeatable: a pack's config (enforcement levels, rule settings), read now so a typo fails before any update. */
+export function policyPackConfigOption() {
+    return new Option("--policy-pack-config <file>", "JSON config of the --policy-pack at the same position (repeatable), e.g. policy-config.json")
+        .argParser((file, previous: readonly string[] | undefined) => {
+            let text: string;
+            try {
+                text = fs.readFileSync(file, "utf8");
+            } catch (error) {
+                return invalid(`--policy-pack-config '${file}': cannot read it (${(error as NodeJS.ErrnoException).code ?? String(error)}); give a JSON file such as {"prod-rollout-analysis": {"productionStacks": ["prod"]}}`);
+            }
+            let parsed: unknown;
+            try {
+                parsed = JSON.parse(text);
+            } catch (error) {
+                return invalid(`--policy-pack-config '${file}': not JSON (${(error as Error).message})`);
+            }
+            if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+                invalid(`--policy-pack-config '${file}': expected a JSON object of policy names to settings`);
+            }
+            return [...(previous ?? []), file];
+        });
+}
+
 function commentOption() {
     return new Option("--comment", "write the result into the PR's sticky comment (GITHUB_TOKEN, GITHUB_REPOSITORY; GITHUB_API_URL for Enterprise)");
 }
@@ -205,11 +231,19 @@ export function common(options: { readonly json?: true }): Common {
     return { json: options.json ?? false };
 }
 
-export function updating(options: { readonly json?: true; readonly waitLock?: number; readonly policyPack?: readonly string[] }): Updating {
+export function updating(options: {
+    readonly json?: true; readonly waitLock?: number; readonly policyPack?: readonly string[]; readonly policyPackConfig?: readonly string[];
+}): Updating {
+    const packs = options.policyPack ?? [];
+    const configs = options.policyPackConfig ?? [];
+    if (configs.length > packs.length) {
+        invalid(`--policy-pack-config is given ${configs.length} time(s) and --policy-pack ${packs.length}: each config goes with the --policy-pack at the same position; add the pack it configures`);
+    }
     return {
         ...common(options),
         ...(options.waitLock === undefined ? {} : { waitLockMs: options.waitLock }),
         ...(options.policyPack === undefined ? {} : { policyPacks: options.policyPack }),
+        ...(options.policyPackConfig === undefined ? {} : { policyPackConfigs: options.policyPackConfig }),
     };
 }
 
@@ -222,6 +256,7 @@ export function prSpecCommand(name: string, description: string) {
         .addOption(servicesOption())
         .addOption(domainOption())
         .addOption(policyPackOption())
+        .addOption(policyPackConfigOption())
         .addOption(commentOption())
         .addOption(waitLockOption())
         .addOption(jsonOption());

@@ -36,6 +36,7 @@ export async function prPreview(command: PrPreviewCommand, ctx: BotContext): Pro
     try {
         const result = await previewStack(stack, (current) => prConfigUpdate(current, command, new Date(ctx.now())), {
             policyPacks: command.policyPacks,
+            ...(command.policyPackConfigs === undefined ? {} : { policyPackConfigs: command.policyPackConfigs }),
             ...(command.waitLockMs === undefined ? {} : { waitLockMs: command.waitLockMs }),
         }, collector.onEvent, ctx);
         await publish(collector.summary(name, result.changeSummary));

@@ -3,7 +3,7 @@ import { imagesUpdate } from "../configChanges";
 import { BotContext } from "../context";
 import { updateOptions, updateStack } from "../engine";
 import {
-    BotCommand, examples, Following, following, imageOption, jsonOption, policyPackOption, STACK_HELP, stackName, timeoutOption, Updating, updating, waitLockOption,
+    BotCommand, examples, Following, following, imageOption, jsonOption, policyPackConfigOption, policyPackOption, STACK_HELP, stackName, timeoutOption, Updating, updating, waitLockOption,
     waitOption,
 } from "../options";
 import { describeFollowed, followServices } from "../rollouts/follow";
@@ -20,6 +20,7 @@ export const releaseCommand: BotCommand<ReleaseCommand> = {
         .addOption(timeoutOption())
         .addOption(waitLockOption())
         .addOption(policyPackOption())
+        .addOption(policyPackConfigOption())
         .addOption(jsonOption())
         .addHelpText("after", examples("release prod --image cart-service=ghcr.io/pilab-hu/cart-service:v2.4.0 --wait"))
         .action((stack, options) => parsed({ kind: "release", stack, images: options.image, ...following(options), ...updating(options) })),

@@ -2,7 +2,7 @@ import { Command } from "@commander-js/extra-typings";
 import { restartUpdate } from "../configChanges";
 import { BotContext, plainOutputs } from "../context";
 import { updateOptions, updateStack } from "../engine";
-import { BotCommand, examples, jsonOption, policyPackOption, STACK_HELP, stackName, Updating, updating, waitLockOption } from "../options";
+import { BotCommand, examples, jsonOption, policyPackConfigOption, policyPackOption, STACK_HELP, stackName, Updating, updating, waitLockOption } from "../options";
 import { configKey } from "../stackConfig";
 import { openStack } from "../workspace";
 
@@ -14,6 +14,7 @@ export const restartCommand: BotCommand<RestartCommand> = {
         .argument("<stack>", STACK_HELP, stackName)
         .addOption(waitLockOption())
         .addOption(policyPackOption())
+        .addOption(policyPackConfigOption())
         .addOption(jsonOption())
         .addHelpText("after", examples("restart dev", "restart pr-123 --wait-lock 5m"))
         .action((stack, options) => parsed({ kind: "restart", stack, ...updating(options) })),

@@ -6,7 +6,7 @@ import { updateOptions, updateStack } from "../engine";
 import { BotError, EXIT } from "../errors";
 import { undoTarget, UndoTarget } from "../imageHistory";
 import {
-    BotCommand, examples, Following, following, jsonOption, policyPackOption, serviceName, STACK_HELP, stackName, timeoutOption, Updating, updating,
+    BotCommand, examples, Following, following, jsonOption, policyPackConfigOption, policyPackOption, serviceName, STACK_HELP, stackName, timeoutOption, Updating, updating,
     waitLockOption, waitOption,
 } from "../options";
 import { describeFollowed, followServices } from "../rollouts/follow";
@@ -23,6 +23,7 @@ export const undoCommand: BotCommand<UndoCommand> = {
         .addOption(timeoutOption())
         .addOption(waitLockOption())
         .addOption(policyPackOption())
+        .addOption(policyPackConfigOption())
         .addOption(jsonOption())
         .addHelpText("after", examples("undo prod cart-service --wait"))
         .action((stack, service, options) => parsed({ kind: "undo", stack, service, ...following(options), ...updating(options) })),

@@ -8,6 +8,7 @@ import { readSections } from "../../bot/github/stickyComment";
 import type { RolloutSummary } from "../../bot/rollouts/status";
 import { BotRun, botRunner, failed, succeeded } from "./support/bot";
 import { engineEnv, withStack } from "./support/engine";
+import { InstalledPolicyPack, installPolicyPackOutsideRepo } from "./support/policyPack";
 import { Cluster, restartedAt } from "./support/kube";
 
 /** The services most scenarios deploy (`--services`), so that they stay quick; the push scenario runs the whole catalogue. */
@@ -46,9 +47,15 @@ describe("release bot on the real engine", () => {
     const env = { ...engineEnv(), PULUMI_BACKEND_URL: backendUrl };
     const workspaceOptions = { envVars: env };
 
+    /** The pack as the PR workflows run it: the base commit's copy, installed on its own. */
+    let basePack: InstalledPolicyPack;
+
     before(() => {
         assert.match(backendUrl, /^file:\/\//, "the bot's end-to-end tests need a file backend (scripts/e2e.sh sets one up)");
+        basePack = installPolicyPackOutsideRepo();
     });
+
+    after(() => basePack?.remove());
 
     const runBot = botRunner(env);
 
@@ -187,7 +194,7 @@ describe("release bot on the real engine", () => {
 
             // The PR check, as the workflow runs it: exactly the four Deployments change, in place, the
             // policy pack ran (through the toolchain's host shim) and passed, and the preview changes nothing.
-            const preview = succeeded<PreviewResult>(await bot("pr", "preview", String(pr), "--image-tag", "pr-950-1a2b3c4", "--policy-pack", "policy"));
+            const preview = succeeded<PreviewResult>(await bot("pr", "preview", String(pr), "--image-tag", "pr-950-1a2b3c4", "--policy-pack", basePack.dir));
             const lines = preview.markdown.split("\n");
             assert.equal(lines[0], "### Pulumi preview of `pr-950`");
             assert.equal(preview.comment, undefined, "without --comment nothing is posted");
@@ -404,13 +411,23 @@ describe("release bot on the real engine", () => {
             await stack.up();
 
             const cartOf = (run: BotRun) => succeeded<RolloutsResult>(run).rollouts[0]!;
-            const release = (tag: string) => bot("release", stackName, "--image", `cart-service=${image(tag)}`, "--wait", "--timeout", "3m");
+            const release = (tag: string, ...more: string[]) => bot("release", stackName, "--image", `cart-service=${image(tag)}`, "--wait", "--timeout", "3m", ...more);
             const settled = (phase: string) => cluster.eventually(`cart-service to be ${phase}`, async () => {
                 const summary = cartOf(await bot("status", stackName, "cart-service"));
                 return summary.phase === phase ? summary : undefined;
             }, 180_000);
 
-            const paused = cartOf(await release("v2"));
+            // The gate on a long-lived stack: told this stack is production, the pack refuses its
+            // analysis-free canary (exit 8), and the release changes nothing, config included.
+            const production = path.join(path.dirname(basePack.dir), "production.json");
+            fs.writeFileSync(production, JSON.stringify({ "prod-rollout-analysis": { productionStacks: [stackName] } }));
+            const refused = failed(await release("v2", "--policy-pack", basePack.dir, "--policy-pack-config", production), 8);
+            assert.match(refused.error, /^a policy pack refused the update \(\d mandatory violations?\); nothing was changed:\n {2}- rollout-stacks\/prod-rollout-analysis on e2e-bot-\S+-rollout: [\s\S]*has no analysis step/);
+            assert.equal((await stack.getAllConfig())["rollout-stacks:images"], undefined, "the refused release's image must not stay in the config");
+            assert.deepEqual(cartOf(await bot("status", stackName, "cart-service")).images, [image("v1")]);
+
+            // The same pack passes a conforming stack: not production, so no analysis step is required.
+            const paused = cartOf(await release("v2", "--policy-pack", basePack.dir));
             assert.equal(paused.phase, "Paused");
             assert.equal(paused.step, "1/4", "paused at the pause after setWeight 20, as `kubectl argo rollouts get` shows it");
             assert.deepEqual(paused.images, [image("v2")]);

@@ -1,4 +1,7 @@
 import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { UsageError } from "../../bot/errors";
 import { updateOptions } from "../../bot/engine";
 import { DEFAULT_ROLLOUT_TIMEOUT_MS, DEFAULT_WAIT_LOCK_MS, Updating } from "../../bot/options";
@@ -74,6 +77,28 @@ describe("bot argument parsing", () => {
                 { message: "m", waitLockMs: 60_000, policyPacks: ["policy"] });
             assert.deepEqual(updateOptions(parse("pr up 7 --image-tag t1 --policy-pack policy") as Updating, "m"), { message: "m", policyPacks: ["policy"] });
             assert.deepEqual(updateOptions(parse("restart prod") as Updating, "m"), { message: "m" });
+        });
+
+        it("takes each policy pack's config, checked before anything runs", () => {
+            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bot-pack-config-"));
+            try {
+                const config = path.join(dir, "policy-config.json");
+                fs.writeFileSync(config, JSON.stringify({ "prod-rollout-analysis": { productionStacks: ["prod"] } }));
+                const release = parse(`release prod --image cart-service=ghcr.io/pilab-hu/cart-service:v2 --policy-pack policy --policy-pack-config ${config}`);
+                assert.deepEqual(updateOptions(release as Updating, "m"), { message: "m", policyPacks: ["policy"], policyPackConfigs: [config] });
+                assert.deepEqual((parse(`pr preview 5 --image-tag t1 --policy-pack policy --policy-pack-config ${config}`) as Updating).policyPackConfigs, [config]);
+                refuses(`restart prod --policy-pack-config ${config}`,
+                    /--policy-pack-config is given 1 time\(s\) and --policy-pack 0: each config goes with the --policy-pack at the same position/, "restart");
+                refuses(`undo prod cart-service --policy-pack policy --policy-pack-config ${path.join(dir, "missing.json")}`,
+                    /--policy-pack-config '.*missing\.json': cannot read it \(ENOENT\)/, "undo");
+                const notJson = path.join(dir, "bad.json");
+                fs.writeFileSync(notJson, "productionStacks: [prod]");
+                refuses(`restart prod --policy-pack policy --policy-pack-config ${notJson}`, /--policy-pack-config '.*bad\.json': not JSON/);
+                fs.writeFileSync(notJson, "[\"prod\"]");
+                refuses(`restart prod --policy-pack policy --policy-pack-config ${notJson}`, /expected a JSON object of policy names to settings/);
+            } finally {
+                fs.rmSync(dir, { recursive: true, force: true });
+            }
         });
 
         it("parses release with several images, --wait and --timeout", () => {

@@ -182,6 +182,30 @@ describe("bot errors", () => {
             ].join("\n"));
         });
 
+        it("maps mandatory policy violations to 8, naming each, and says whether anything changed first", () => {
+            const ROLLOUT_URN = "urn:pulumi:prod::rollout-stacks::rollout-stacks:environment:ProgressiveService$kubernetes:argoproj.io/v1alpha1:Rollout::prod-cart-service-rollout";
+            const violation = (policyName: string, enforcementLevel: "mandatory" | "warning", message: string): EngineEvent => ({
+                sequence: 2, timestamp: 1_736_951_401,
+                policyEvent: { resourceUrn: ROLLOUT_URN, message: `${message}\n`, color: "never", policyName, policyPackName: "rollout-stacks", policyPackVersion: "0.1.0", policyPackVersionTag: "0.1.0", enforcementLevel },
+            });
+            const step = (op: string): EngineEvent => ({
+                sequence: 1, timestamp: 1_736_951_400,
+                resourcePreEvent: { metadata: { op, urn: DEPLOYMENT_URN, type: "kubernetes:apps/v1:Deployment", provider: "" } } as EngineEvent["resourcePreEvent"],
+            });
+            const events = [step("same"), violation("pinned-images", "warning", "uses a tag"), violation("prod-rollout-analysis", "mandatory", "has no analysis step"),
+                diagnostic("preview failed: 1 mandatory policy violation", { urn: STACK_URN })];
+            const refused = reportFailure(failed(events, ""));
+            assert.equal(refused.exitCode, EXIT.policy);
+            assert.equal(refused.message, "error: a policy pack refused the update (1 mandatory violation); nothing was changed:\n" +
+                "  - rollout-stacks/prod-rollout-analysis on prod-cart-service-rollout: has no analysis step");
+            assert.equal(failed(events, "").startedChanges, false);
+            const late = failed([step("update"), ...events], "");
+            assert.equal(late.startedChanges, true);
+            assert.match(reportFailure(late).message, /already changed some resources when it stopped; run pulumi preview/);
+            assert.equal(reportFailure(failed([violation("pinned-images", "warning", "uses a tag"), diagnostic("connection refused", { urn: DEPLOYMENT_URN })], "")).exitCode, 1,
+                "an advisory violation refuses nothing");
+        });
+
         it("ignores ephemeral, info and warning diagnostics", () => {
             const noise = [
                 diagnostic(CONFIG_BLOCK, { ephemeral: true }),

@@ -65,13 +65,19 @@ describe("PR workflows", () => {
         assert.ok("schedule" in workflows["pr-reaper.yml"]!.on);
     });
 
-    it("pins every action to a major version and reads only the repository by default", () => {
+    it("pins every action to a commit, with the release it is, and reads only the repository by default", () => {
+        // A tag can be moved to other code; a commit cannot. The comment says which release it is, for updates.
+        const files = [...Object.keys(workflows).map((file) => path.join(WORKFLOWS, file)), path.join(REPO_ROOT, ".github", "actions", "bot-setup", "action.yml")];
+        for (const file of files) {
+            const uses = fs.readFileSync(file, "utf8").split("\n").filter((line) => /^\s*(?:- )?uses:/.test(line));
+            assert.ok(uses.length > 0, file);
+            for (const line of uses) {
+                assert.match(line, /uses: (?:\.\/\S+|[\w-]+\/[\w-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+)$/, `${path.basename(file)}: ${line.trim()}`);
+            }
+        }
         for (const [file, workflow] of Object.entries(workflows)) {
             assert.deepEqual(workflow.permissions, { contents: "read" }, file);
             for (const job of Object.values(workflow.jobs)) {
-                for (const step of job.steps.filter((s) => s.uses !== undefined)) {
-                    assert.match(step.uses!, /^(\.\/|[\w-]+\/[\w-]+@v\d+$)/, `${file}: ${step.uses}`);
-                }
                 for (const [scope, level] of Object.entries(job.permissions ?? {})) {
                     const commenter = file === "pr-preview.yml" || file === "pr-up.yml";
                     assert.ok(level === "read" || (commenter && scope === "pull-requests"), `${file} grants ${scope}: ${level}`);
@@ -115,6 +121,33 @@ describe("PR workflows", () => {
         const reap = workflows["pr-reaper.yml"]!.jobs.reap! as Job & { env?: Record<string, string> };
         assert.equal(reap.env?.GITHUB_TOKEN, "${{ github.token }}");
         assert.equal(reap.permissions?.["pull-requests"], "read");
+    });
+
+    it("gives PR code only the PR stacks' backend, passphrase and cluster, never the long-lived stacks'", () => {
+        for (const file of files) {
+            const secrets = [...fs.readFileSync(path.join(WORKFLOWS, file), "utf8").matchAll(/secrets\.(\w+)/g)].map((m) => m[1]);
+            assert.ok(secrets.length > 0, file);
+            assert.deepEqual([...new Set(secrets)].filter((name) => !["PR_PULUMI_BACKEND_URL", "PR_PULUMI_CONFIG_PASSPHRASE", "PR_CLUSTER_KUBECONFIG"].includes(name!)), [], file);
+        }
+    });
+
+    it("judges a PR with the base branch's policy pack, installed from its own lockfile", () => {
+        for (const file of ["pr-preview.yml", "pr-up.yml"]) {
+            const job = Object.values(workflows[file]!.jobs).find((j) => j.steps.some((step) => (step.run ?? "").includes("npm run --silent bot")))!;
+            const packs = job.steps.flatMap((step) => botCommands(step.run ?? "")).flatMap((line) => {
+                const command = parseCommand(line);
+                return "policyPacks" in command ? command.policyPacks ?? [] : [];
+            });
+            assert.ok(packs.length > 0, `${file} runs no policy pack`);
+            const base = job.steps.find((step) => step.uses?.startsWith("actions/checkout@") && step.with?.ref === "${{ github.event.pull_request.base.sha }}");
+            assert.ok(base !== undefined, `${file} checks out no base commit`);
+            const root = String(base.with!.path);
+            // The pack imports lib/ for the image-reference parser, so both come from the base commit.
+            assert.deepEqual(String(base.with!["sparse-checkout"]).trim().split("\n").sort(), ["lib", "policy"]);
+            assert.deepEqual(packs, [`${root}/policy`], file);
+            assert.ok(job.steps.some((step) => step.run === `npm ci --prefix ${root}/policy --no-audit --no-fund --ignore-scripts`), `${file} does not install the base pack`);
+        }
+        assert.ok(fs.existsSync(path.join(REPO_ROOT, "policy", "package-lock.json")), "the pack installs from its own lockfile");
     });
 
     it("keeps secrets away from pull requests from forks", () => {
