@@ -59,17 +59,50 @@ cluster_exists() {
 
 api_ready() { [[ -f $KUBECONFIG_PATH ]] && kube get --raw /readyz --request-timeout=5s >/dev/null 2>&1; }
 
+# The Stages kwok runs: kwokctl's defaults from the toolchain, their pod-ready narrowed to images
+# that do not fail on purpose, and scripts/kwok/failing-pods.yaml. kwok reads them at start, so
+# the file's digest is kept beside it: a cluster made with other Stages is made again.
+STAGES_FILE=$CLUSTER_STATE_DIR/kwok-stages.yaml
+STAGES_DIGEST_FILE=$CLUSTER_STATE_DIR/kwok-stages.sha256
+FAILING_IMAGES='-kwok-(missing|crashing)$'
+
+write_stages() {
+  local defaults=${ROLLOUT_STACKS_KWOK_STAGES:?not set by the toolchain env: run bash scripts/toolchain.sh} file
+  {
+    for file in "$defaults"/*.yaml; do
+      if [[ ${file##*/} == pod-ready.yaml ]]; then
+        # One more requirement under the stage's matchExpressions (indented as its siblings).
+        awk -v expr="[.spec.containers.[].image | test(\"$FAILING_IMAGES\")] | any" '
+          { print }
+          /^    matchExpressions:$/ && !done {
+            print "    - key: '\''" expr "'\''"; print "      operator: '\''NotIn'\''"; print "      values:"; print "      - '\''true'\''"; done = 1
+          }' "$file"
+      else
+        cat "$file"
+      fi
+      printf -- '---\n'
+    done
+    cat "$SCRIPTS_DIR/kwok/failing-pods.yaml"
+  } >"$STAGES_FILE.new"
+  grep -qF -e "$FAILING_IMAGES" "$STAGES_FILE.new" || die "could not narrow kwok's pod-ready stage in $defaults/pod-ready.yaml"
+  mv "$STAGES_FILE.new" "$STAGES_FILE"
+}
+
+stages_digest() { sha256sum "$STAGES_FILE" | cut -d' ' -f1; }
+
 # Every --*-binary points at a local file: the defaults would download release
 # binaries. --kubeconfig "" keeps kwokctl from adding a context to ~/.kube/config.
 create_cluster() {
   log "creating kwok cluster $CLUSTER_NAME"
   kwokctl_logged create cluster --name "$CLUSTER_NAME" --runtime binary --kubeconfig "" \
+    --config "$STAGES_FILE" \
     --etcd-binary "$(command -v etcd)" \
     --kube-apiserver-binary "$(command -v kube-apiserver)" \
     --kube-controller-manager-binary "$(command -v kube-controller-manager)" \
     --kube-scheduler-binary "$(command -v kube-scheduler)" \
     --kwok-controller-binary "$(command -v kwok)" \
     --wait 120s
+  stages_digest >"$STAGES_DIGEST_FILE"
 }
 
 # kwokctl records the components' pids; after a reboot they are stale and
@@ -163,6 +196,12 @@ delete_cluster() {
 cmd_up() {
   load_toolchain
   mkdir -p "$CLUSTER_STATE_DIR"
+  write_stages
+  if cluster_exists && [[ ! -f $STAGES_DIGEST_FILE || $(<"$STAGES_DIGEST_FILE") != "$(stages_digest)" ]]; then
+    log "the kwok Stages changed since $CLUSTER_NAME was made: making it again"
+    stop_controller
+    delete_cluster
+  fi
   if ! cluster_exists; then
     create_cluster
   elif ! api_ready; then

@@ -338,6 +338,32 @@ ensure_kwok() {
   add_bin_dir "$TOOLCHAIN_DIR/kwok-$KWOK_VERSION"
 }
 
+# The Stages kwokctl gives a cluster when its config names none: nodes Ready, pods Ready, done
+# and deleted. scripts/cluster.sh gives kwok its own failing-pod Stages, and kwokctl then adds
+# none of these, so they are copied from the module (as it embeds them) for cluster.sh to add.
+KWOK_DEFAULT_STAGES=(node/fast/node-initialize.yaml node/heartbeat-with-lease/node-heartbeat-with-lease.yaml
+  pod/fast/pod-ready.yaml pod/fast/pod-complete.yaml pod/fast/pod-delete.yaml)
+
+ensure_kwok_stages() {
+  local module=sigs.k8s.io/kwok@v$KWOK_VERSION dir=$TOOLCHAIN_DIR/kwok-stages-$KWOK_VERSION how=cached start=$SECONDS src stage
+  if [[ ! -f $dir/.stamp || $(<"$dir/.stamp") != "$module ${KWOK_DEFAULT_STAGES[*]}" ]]; then
+    BUILD_LOG=$LOG_DIR/kwok-stages-$KWOK_VERSION.log
+    rm -rf "$dir" && mkdir -p "$dir" && : >"$BUILD_LOG"
+    src=$(module_dir "$module")
+    for stage in "${KWOK_DEFAULT_STAGES[@]}"; do
+      run "$module" cp "$src/kustomize/stage/$stage" "$dir/"
+    done
+    chmod u+w "$dir"/*.yaml
+    printf '%s\n' "$module ${KWOK_DEFAULT_STAGES[*]}" >"$dir/.stamp"
+    how=fetched
+  fi
+  for stage in "${KWOK_DEFAULT_STAGES[@]}"; do
+    grep -q '^kind: Stage$' "$dir/${stage##*/}" || die "$module: ${stage##*/} is not a kwok Stage"
+  done
+  report kwok-stages "$KWOK_VERSION" "$how" "$((SECONDS - start))" "$dir (${#KWOK_DEFAULT_STAGES[@]} default Stages)"
+  KWOK_STAGES_DIR=$dir
+}
+
 # --- Argo Rollouts ---------------------------------------------------------------
 
 # Built in a copy of its own module so its ~30 k8s.io/* replaces apply.
@@ -439,6 +465,7 @@ write_env_file() {
     printf 'export ROLLOUT_STACKS_ROLLOUTS_CRDS=%q\n' "$ARGO_ROLLOUTS_DIR/crds"
     # Colon-separated, like PATH: one directory of CRD manifests per project.
     printf 'export ROLLOUT_STACKS_PLATFORM_CRDS=%q\n' "$(IFS=:; echo "${PLATFORM_CRD_DIRS[*]}")"
+    printf 'export ROLLOUT_STACKS_KWOK_STAGES=%q\n' "$KWOK_STAGES_DIR"
   } >"$TOOLCHAIN_ENV"
 }
 
@@ -452,6 +479,7 @@ main() {
   ensure_kubernetes
   ensure_etcd
   ensure_kwok
+  ensure_kwok_stages
   ensure_argo_rollouts
   ensure_prometheus
   ensure_platform_crds
