@@ -4,7 +4,9 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { IN_CLUSTER_SERVER } from "../lib/argoCd";
 import { chartReference, ChartSource, HelmValues, mergeValues } from "../lib/helmCharts";
+import { NamedNetworkPolicy } from "../lib/platformNetworkPolicies";
 import { podSecurityLabels } from "../lib/podSecurity";
+import { addOnNetworkPolicies } from "./platformNetworkPolicies";
 
 export type ApplicationSpec = IApplication["spec"];
 export type AppProjectSpec = IAppProject["spec"];
@@ -78,6 +80,8 @@ export interface ArgoCdArgs {
      * workloads are left running, unmanaged. @default true
      */
     readonly cascadeDelete?: boolean;
+    /** The namespace's NetworkPolicies (lib/platformNetworkPolicies.ts). @default none */
+    readonly networkPolicies?: readonly NamedNetworkPolicy[];
 }
 
 /**
@@ -115,6 +119,7 @@ export class ArgoCd extends pulumi.ComponentResource {
             }, { parent: this, dependsOn: [namespace] });
         }
         const crdsReady = this.chart === undefined ? [] : [this.chart];
+        addOnNetworkPolicies(this, name, { name: args.namespace, owned: namespace }, args.networkPolicies);
 
         this.project = new k8s.apiextensions.CustomResource(`${name}-project`, {
             apiVersion: "argoproj.io/v1alpha1",

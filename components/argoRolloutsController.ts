@@ -1,9 +1,11 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { chartReference, ChartSource, HelmValues, mergeValues } from "../lib/helmCharts";
+import { NamedNetworkPolicy } from "../lib/platformNetworkPolicies";
 import { podSecurityLabels } from "../lib/podSecurity";
 import type { ArgoCdApplication } from "./argoCd";
 import type { ScrapeTarget } from "./monitoring";
+import { addOnNetworkPolicies } from "./platformNetworkPolicies";
 
 /** The Helm release name; with the chart of the same name it is also every object's name prefix. */
 export const ARGO_ROLLOUTS_RELEASE = "argo-rollouts";
@@ -19,6 +21,8 @@ export interface ArgoRolloutsControllerArgs {
     readonly dashboard?: boolean;
     /** Helm values laid over the component's own. @default none */
     readonly values?: HelmValues;
+    /** The namespace's NetworkPolicies (lib/platformNetworkPolicies.ts). @default none */
+    readonly networkPolicies?: readonly NamedNetworkPolicy[];
 }
 
 /**
@@ -45,6 +49,8 @@ export class ArgoRolloutsController extends pulumi.ComponentResource {
             namespace: this.namespace,
             values: argoRolloutsValues(args.dashboard ?? false, args.values ?? {}),
         }, { parent: this, dependsOn: [namespace] });
+
+        addOnNetworkPolicies(this, name, { name: args.namespace, owned: namespace }, args.networkPolicies);
 
         this.readiness = [this.chart];
         this.registerOutputs({ namespace: this.namespace });

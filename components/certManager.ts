@@ -3,7 +3,9 @@ import { CertManager as CertManagerChart, CertManagerArgs as CertManagerChartArg
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { chartReference, ChartSource, HelmValues, mergeValues } from "../lib/helmCharts";
+import { NamedNetworkPolicy } from "../lib/platformNetworkPolicies";
 import { podSecurityLabels } from "../lib/podSecurity";
+import { addOnNetworkPolicies } from "./platformNetworkPolicies";
 
 /** Let's Encrypt's production ACME directory. */
 export const LETS_ENCRYPT = "https://acme-v02.api.letsencrypt.org/directory";
@@ -43,6 +45,8 @@ export interface CertManagerArgs {
     readonly install?: CertManagerInstall;
     /** The issuers ingresses name in `cert-manager.io/cluster-issuer`. @default none */
     readonly clusterIssuers?: readonly ClusterIssuerArgs[];
+    /** The namespace's NetworkPolicies (lib/platformNetworkPolicies.ts). @default none */
+    readonly networkPolicies?: readonly NamedNetworkPolicy[];
 }
 
 /**
@@ -77,14 +81,16 @@ export class CertManager extends pulumi.ComponentResource {
             throw new pulumi.ResourceError(`clusterIssuers names ${duplicate} twice; a ClusterIssuer name is cluster-wide. Rename one`, this);
         }
 
+        let namespace: k8s.core.v1.Namespace | undefined;
         if (args.install !== undefined) {
-            const namespace = new k8s.core.v1.Namespace(`${name}-namespace`, {
+            namespace = new k8s.core.v1.Namespace(`${name}-namespace`, {
                 metadata: { name: args.namespace, labels: podSecurityLabels("restricted") },
             }, { parent: this });
             this.chart = new CertManagerChart(`${name}-chart`,
                 certManagerChartArgs(args.namespace, args.install), { parent: this, dependsOn: [namespace] });
         }
         const crdsReady = this.chart === undefined ? [] : [this.chart];
+        addOnNetworkPolicies(this, name, { name: args.namespace, owned: namespace }, args.networkPolicies);
 
         this.clusterIssuers = Object.fromEntries(issuers.map((issuer) => [issuer.name, new k8s.apiextensions.CustomResource(`${name}-${issuer.name}`, {
             apiVersion: "cert-manager.io/v1",

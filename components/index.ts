@@ -10,6 +10,7 @@ export { CertManager } from "./certManager";
 export { EnvironmentComponent } from "./environmentComponent";
 export { IsolatedNamespace } from "./isolatedNamespace";
 export { Monitoring } from "./monitoring";
+export { PlatformNetworkPolicies, type PlatformNetworkPoliciesArgs } from "./platformNetworkPolicies";
 export { PrEnvironment } from "./prEnvironment";
 export { ProgressiveEnvironment } from "./progressiveEnvironment";
 export { ProgressiveService } from "./progressiveService";

@@ -5,8 +5,10 @@ import { platformAlertRules } from "../lib/alertRules";
 import { AppMetrics } from "../lib/appMetrics";
 import { platformDashboards } from "../lib/dashboards";
 import { chartReference, ChartSource, HelmValues, mergeValues } from "../lib/helmCharts";
+import { NamedNetworkPolicy } from "../lib/platformNetworkPolicies";
 import { podSecurityLabels } from "../lib/podSecurity";
 import { KUBE_STATE_LABEL_ALLOWLIST, ROLLOUT_STATE_RBAC_RULES, rolloutStateMetricsConfig } from "../lib/rolloutMetrics";
+import { addOnNetworkPolicies } from "./platformNetworkPolicies";
 
 /** The Helm release name; kube-prometheus-stack's own selectors look for `release: <it>`. */
 export const MONITORING_RELEASE = "kube-prometheus-stack";
@@ -66,6 +68,8 @@ export interface MonitoringArgs {
      * @default `release: kube-prometheus-stack`, what that chart selects by
      */
     readonly resourceLabels?: Readonly<Record<string, string>>;
+    /** The namespace's NetworkPolicies (lib/platformNetworkPolicies.ts). @default none */
+    readonly networkPolicies?: readonly NamedNetworkPolicy[];
 }
 
 /**
@@ -110,6 +114,7 @@ export class Monitoring extends pulumi.ComponentResource {
                 values: mergeValues(monitoringValues(grafanaAdmin.metadata.name, webhooks), args.install.values ?? {}),
             }, { parent: this, dependsOn: [namespace, grafanaAdmin, ...(webhooks === "off" ? [] : webhooks.certManager)] });
         }
+        addOnNetworkPolicies(this, name, { name: args.namespace, owned: namespace }, args.networkPolicies);
         this.readiness = this.chart === undefined ? [] : [this.chart];
         const crdsReady = { parent: this, dependsOn: this.readiness };
 

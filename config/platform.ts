@@ -2,8 +2,9 @@ import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { IN_CLUSTER_SERVER, projectPermits } from "../lib/argoCd";
 import { ChartSource, HelmValues } from "../lib/helmCharts";
+import { cidrProblem } from "../lib/cidr";
 import { movedToAppMetrics } from "./appMetrics";
-import { dnsLabel, dnsSubdomain, labels } from "./primitives";
+import { cidr, dnsLabel, dnsSubdomain, labels, port } from "./primitives";
 import { secret } from "./secrets";
 
 /**
@@ -69,10 +70,53 @@ function addOnFields(addOn: AddOn) {
 /** `external`: the add-on is installed outside this stack; the stack still manages its custom resources. */
 const installVia = z.enum(["helm", "external"], { error: "expected helm or external" }).default("helm");
 
+/** Addresses outside the cluster: nothing unless listed; "anywhere" is 0.0.0.0/0 and ::/0, written out. */
+const cidrs = z.array(cidr, { error: "expected a list of IP blocks such as [10.20.0.0/16]" });
+
+const ingressController = z.boolean({ error: "expected true or false" }).default(false);
+
+/**
+ * `<addOn>.networkPolicies.enabled`: on unless false when the stack installs the add-on, off unless
+ * true otherwise (a namespace installed elsewhere can still be locked down).
+ */
+const policiesSwitch = z.boolean({ error: "expected true or false" }).optional();
+
+/** `platform.networkPolicies`: what every add-on's policies share (docs/platform.md, "Network policies"). */
+const sharedNetworkPoliciesSchema = z.strictObject({
+    apiServer: z.union([z.literal("discover"), z.array(z.string())], { error: `expected discover, or a list of CIDRs such as ["10.0.0.1/32"]` })
+        .superRefine((value, ctx) => {
+            if (value === "discover") {
+                return;
+            }
+            if (value.length === 0) {
+                ctx.addIssue({ code: "custom", message: "expected at least one CIDR; leave apiServer out to read the API server's addresses from the cluster" });
+            }
+            value.forEach((item, index) => {
+                const problem = cidrProblem(item);
+                if (problem !== undefined) {
+                    ctx.addIssue({ code: "custom", path: [index], message: problem });
+                }
+            });
+        })
+        .default("discover"),
+    apiServerPorts: z.array(port).min(1, { error: "expected at least one port" }).optional(),
+    webhookSources: cidrs.min(1, { error: "expected at least one CIDR; leave webhookSources out to accept webhook calls from the API server's addresses" }).optional(),
+    ingressNamespace: dnsLabel.default("ingress-nginx"),
+}).superRefine((shared, ctx) => {
+    if (shared.apiServer === "discover" && shared.apiServerPorts !== undefined) {
+        ctx.addIssue({
+            code: "custom",
+            path: ["apiServerPorts"],
+            message: "the API server's ports are read from the cluster with its addresses; give apiServerPorts only with a list of apiServer CIDRs",
+        });
+    }
+});
+
 const argoRolloutsSchema = z.strictObject({
     ...addOnFields("argoRollouts"),
     installVia: z.enum(["helm", "argocd", "external"], { error: "expected helm, argocd or external" }).default("helm"),
     dashboard: z.boolean({ error: "expected true or false" }).default(false),
+    networkPolicies: z.strictObject({ enabled: policiesSwitch, ingressController }).prefault({}),
 });
 
 const gitRepository = z.string().regex(/^(?:(?:https?|ssh|oci):\/\/\S+|[\w.-]+@[\w.-]+:\S+)$/, {
@@ -117,6 +161,8 @@ const argoCdSchema = z.strictObject({
     applications: z.array(applicationSchema).default([]),
     /** Deleting an Application deletes what it deployed; false leaves its workloads running, unmanaged. */
     cascadeDelete: z.boolean({ error: "expected true or false" }).default(true),
+    /** `repositories`: where the repo-server may fetch git (443, 22) and charts from. */
+    networkPolicies: z.strictObject({ enabled: policiesSwitch, ingressController, repositories: cidrs.default([]) }).prefault({}),
 });
 
 const monitoringSchema = z.strictObject({
@@ -133,6 +179,13 @@ const monitoringSchema = z.strictObject({
     canaryErrorMargin: z.number({ error: "expected a number between 0 and 1" }).min(0).max(1).default(0.01),
     /** Labels on the platform's ServiceMonitors and rules, for a Prometheus that selects by label; kube-prometheus-stack's release label unless given. */
     resourceLabels: labels.optional(),
+    /** `scrapePorts`: pod ports Prometheus scrapes in other namespaces besides the platform's; `nodes`: the nodes' CIDRs. */
+    networkPolicies: z.strictObject({
+        enabled: policiesSwitch,
+        ingressController,
+        scrapePorts: z.array(port).default([]),
+        nodes: cidrs.default([]),
+    }).prefault({}),
 });
 
 const email = z.string().regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, { error: "expected the e-mail address the ACME account is registered to" });
@@ -166,6 +219,8 @@ const certManagerSchema = z.strictObject({
     ...addOnFields("certManager"),
     installVia,
     clusterIssuers: z.array(clusterIssuerSchema).default([{ name: "selfsigned", selfSigned: true }]),
+    /** `acmeServers`: the ACME directories' addresses (HTTPS) and the addresses HTTP-01 self-checks reach (HTTP). */
+    networkPolicies: z.strictObject({ enabled: policiesSwitch, acmeServers: cidrs.default([]) }).prefault({}),
 });
 
 /** The Application name under which ArgoCD owns the rollouts controller when `installVia` is argocd. */
@@ -203,11 +258,33 @@ export interface MonitoringViaHelm extends InstallViaHelm {
 /** An add-on as the stack deploys it: off, or on in its namespace, installed one way, with what else it takes. */
 export type AddOnConfig<Install, Rest> = { readonly enabled: false } | ({ readonly enabled: true; readonly namespace: string } & Rest & Install);
 
-export type ArgoRolloutsConfig = AddOnConfig<InstallViaHelm | InstallViaArgoCd | InstallViaExternal, Pick<z.output<typeof argoRolloutsSchema>, "dashboard">>;
-export type ArgoCdConfig = AddOnConfig<InstallViaHelm | InstallViaExternal, Pick<z.output<typeof argoCdSchema>, "project" | "applications" | "cascadeDelete">>;
+/** An add-on's network policy settings once on, without the switch; absent when its policies are off. */
+type PoliciesOf<Schema extends { readonly shape: { readonly networkPolicies: z.ZodType } }> =
+    { readonly networkPolicies?: Omit<z.output<Schema["shape"]["networkPolicies"]>, "enabled"> };
+
+export type ArgoRolloutsConfig = AddOnConfig<InstallViaHelm | InstallViaArgoCd | InstallViaExternal,
+    Pick<z.output<typeof argoRolloutsSchema>, "dashboard"> & PoliciesOf<typeof argoRolloutsSchema>>;
+export type ArgoCdConfig = AddOnConfig<InstallViaHelm | InstallViaExternal,
+    Pick<z.output<typeof argoCdSchema>, "project" | "applications" | "cascadeDelete"> & PoliciesOf<typeof argoCdSchema>>;
 export type MonitoringConfig = AddOnConfig<MonitoringViaHelm | InstallViaExternal,
-    Pick<z.output<typeof monitoringSchema>, "canaryErrorMargin" | "resourceLabels">>;
-export type CertManagerConfig = AddOnConfig<InstallViaHelm | InstallViaExternal, Pick<z.output<typeof certManagerSchema>, "clusterIssuers">>;
+    Pick<z.output<typeof monitoringSchema>, "canaryErrorMargin" | "resourceLabels"> & PoliciesOf<typeof monitoringSchema>>;
+export type CertManagerConfig = AddOnConfig<InstallViaHelm | InstallViaExternal,
+    Pick<z.output<typeof certManagerSchema>, "clusterIssuers"> & PoliciesOf<typeof certManagerSchema>>;
+
+/** The API server's addresses: read from the cluster's `default/kubernetes` EndpointSlice, or as configured. */
+export type ApiServerSetting = { readonly discover: true } | { readonly cidrs: readonly string[]; readonly ports: readonly number[] };
+
+/** Ports the API server listens on when only its CIDRs are configured: managed control planes' 443 and kubeadm's 6443. */
+export const DEFAULT_API_SERVER_PORTS = [443, 6443] as const;
+
+/** What the add-ons' network policies share. */
+export interface PlatformNetworkPolicies {
+    readonly apiServer: ApiServerSetting;
+    /** Where admission webhook calls come from; the API server's addresses unless given. */
+    readonly webhookSources?: readonly string[];
+    /** The ingress controller's namespace, let in where an add-on's UI is exposed. */
+    readonly ingressNamespace: string;
+}
 
 /** The platform as the stack deploys it: each add-on's install mode carries what that mode needs, and nothing else. */
 export interface PlatformConfig {
@@ -215,9 +292,11 @@ export interface PlatformConfig {
     readonly argoCd: ArgoCdConfig;
     readonly monitoring: MonitoringConfig;
     readonly certManager: CertManagerConfig;
+    readonly networkPolicies: PlatformNetworkPolicies;
 }
 
 const platformFields = z.strictObject({
+    networkPolicies: sharedNetworkPoliciesSchema.prefault({}),
     argoRollouts: argoRolloutsSchema.prefault({}),
     argoCd: argoCdSchema.prefault({}),
     monitoring: monitoringSchema.prefault({}),
@@ -248,19 +327,54 @@ export const platformSchema = platformFields.superRefine((platform, ctx) => {
     checkApplications(argoCd, argoRollouts.enabled && argoRollouts.installVia === "argocd", ctx);
     checkOwnership(platform, ctx);
     checkUnique(certManager.clusterIssuers.map((issuer) => issuer.name), ["certManager", "clusterIssuers"], "ClusterIssuer", ctx);
+    checkNetworkPolicies(platform, ctx);
 }).transform((platform, ctx) => platformConfig(platform, reportTo(ctx)) ?? z.NEVER);
 
 /** Each add-on in the shape of its install mode; undefined, with the problems reported, when a mode lacks what it needs. */
 function platformConfig(platform: PlatformFields, report: Report): PlatformConfig | undefined {
     const { argoRollouts: rollouts, argoCd: cd, monitoring: grafana, certManager: certs } = platform;
-    const argoRollouts = addOn(rollouts, { dashboard: rollouts.dashboard }, () => rolloutsInstall(rollouts, report));
-    const argoCd = addOn(cd, { project: cd.project, applications: cd.applications, cascadeDelete: cd.cascadeDelete }, () => helmOrExternal(cd));
-    const monitoring = addOn(grafana, { canaryErrorMargin: grafana.canaryErrorMargin, resourceLabels: grafana.resourceLabels },
+    const argoRollouts = addOn(rollouts, { dashboard: rollouts.dashboard, ...policies(rollouts) }, () => rolloutsInstall(rollouts, report));
+    const argoCd = addOn(cd, { project: cd.project, applications: cd.applications, cascadeDelete: cd.cascadeDelete, ...policies(cd) },
+        () => helmOrExternal(cd));
+    const monitoring = addOn(grafana, { canaryErrorMargin: grafana.canaryErrorMargin, resourceLabels: grafana.resourceLabels, ...policies(grafana) },
         () => monitoringInstall(grafana, report));
-    const certManager = addOn(certs, { clusterIssuers: certs.clusterIssuers }, () => helmOrExternal(certs));
+    const certManager = addOn(certs, { clusterIssuers: certs.clusterIssuers, ...policies(certs) }, () => helmOrExternal(certs));
     return argoRollouts === undefined || argoCd === undefined || monitoring === undefined || certManager === undefined
         ? undefined
-        : { argoRollouts, argoCd, monitoring, certManager };
+        : { argoRollouts, argoCd, monitoring, certManager, networkPolicies: sharedPolicies(platform.networkPolicies) };
+}
+
+/** The add-on's policy settings when its policies are on: by default where this stack installs it with Helm. */
+function policies<Settings extends { readonly enabled?: boolean | undefined }>(
+    fields: { readonly installVia: string; readonly networkPolicies: Settings },
+): { readonly networkPolicies?: Omit<Settings, "enabled"> } {
+    const { enabled, ...settings } = fields.networkPolicies;
+    return enabled ?? fields.installVia === "helm" ? { networkPolicies: settings } : {};
+}
+
+function sharedPolicies(shared: PlatformFields["networkPolicies"]): PlatformNetworkPolicies {
+    const apiServer: ApiServerSetting = shared.apiServer === "discover"
+        ? { discover: true }
+        : { cidrs: shared.apiServer, ports: shared.apiServerPorts ?? DEFAULT_API_SERVER_PORTS };
+    return {
+        apiServer,
+        ingressNamespace: shared.ingressNamespace,
+        ...(shared.webhookSources === undefined ? {} : { webhookSources: shared.webhookSources }),
+    };
+}
+
+/** Policies asked for on an add-on that is off would have no namespace to go into. */
+function checkNetworkPolicies(platform: PlatformFields, ctx: z.RefinementCtx): void {
+    for (const addOn of ["argoRollouts", "argoCd", "monitoring", "certManager"] as const) {
+        const config = platform[addOn];
+        if (!config.enabled && config.networkPolicies.enabled === true) {
+            ctx.addIssue({
+                code: "custom",
+                path: [addOn, "networkPolicies", "enabled"],
+                message: `${addOn} is off (${addOn}.enabled: false), so it has no namespace to protect; turn the add-on on or leave networkPolicies out`,
+            });
+        }
+    }
 }
 
 /** What every add-on's config has once parsed, whatever its mode (see {@link addOnFields}). */

@@ -1,10 +1,14 @@
+import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ArgoCd, ArgoCdApplication } from "../components/argoCd";
 import { ArgoRolloutsController, argoRolloutsApplication, argoRolloutsMetrics } from "../components/argoRolloutsController";
 import { CertManager } from "../components/certManager";
 import { Monitoring, MonitoringInstall } from "../components/monitoring";
+import { PlatformNetworkPolicies } from "../components/platformNetworkPolicies";
 import { StackConfig } from "../config";
-import { MonitoringViaHelm, PlatformConfig, ROLLOUTS_APPLICATION } from "../config/platform";
+import { ApiServerSetting, MonitoringViaHelm, PlatformConfig, ROLLOUTS_APPLICATION } from "../config/platform";
+import { ANY_ADDRESS } from "../lib/cidr";
+import { AddOnPolicies, ApiServerAddresses, apiServerAddresses, NamedNetworkPolicy, platformNetworkPolicies, PlatformPolicyContext } from "../lib/platformNetworkPolicies";
 
 /** What the platform tells its users: per enabled add-on, where it runs and what it made. */
 interface PlatformOutputs {
@@ -21,13 +25,18 @@ interface PlatformOutputs {
  * CRDs. `readiness` is what the environment's objects wait for: the Rollouts CRDs and controller, the
  * monitoring CRDs (for their ServiceMonitors) and the ClusterIssuers (for their ingresses).
  *
- * The platform reads its own key of the stack config, and `appMetrics`, which its dashboards and
- * alerts share with the environments' analysis.
+ * Each add-on's namespace gets the NetworkPolicies its config turns on (docs/platform.md, "Network
+ * policies").
+ *
+ * The platform reads its own key of the stack config, `appMetrics`, which its dashboards and alerts
+ * share with the environments' analysis, and the services' ports, which Prometheus may scrape.
  */
 export function deployPlatformStack(config: StackConfig, platform: PlatformConfig): { outputs: Record<string, unknown>; readiness: pulumi.Resource[] } {
     const { argoRollouts, argoCd, monitoring, certManager } = platform;
     const readiness: pulumi.Resource[] = [];
     const outputs: PlatformOutputs = {};
+    const policiesOf = networkPolicyBuilder(platform);
+    let rolloutsApplication: pulumi.Resource | undefined;
 
     let certs: CertManager | undefined;
     if (certManager.enabled) {
@@ -37,6 +46,7 @@ export function deployPlatformStack(config: StackConfig, platform: PlatformConfi
                 ? { chart: certManager.chart, version: certManager.version, values: certManager.values }
                 : undefined,
             clusterIssuers: certManager.clusterIssuers,
+            networkPolicies: policiesOf((settings) => ({ addOn: "certManager", acmeServers: settings.acmeServers }), certManager),
         });
         readiness.push(...certs.readiness);
         outputs.certManager = { namespace: certManager.namespace, clusterIssuers: Object.keys(certs.clusterIssuers) };
@@ -51,6 +61,7 @@ export function deployPlatformStack(config: StackConfig, platform: PlatformConfi
             version: argoRollouts.version,
             dashboard: argoRollouts.dashboard,
             values: argoRollouts.values,
+            networkPolicies: policiesOf((settings) => ({ addOn: "argoRollouts", ingressController: settings.ingressController }), argoRollouts),
         });
         readiness.push(...controller.readiness);
     }
@@ -66,6 +77,14 @@ export function deployPlatformStack(config: StackConfig, platform: PlatformConfi
             canaryErrorMargin: monitoring.canaryErrorMargin,
             scrapeTargets: argoRollouts.enabled ? [argoRolloutsMetrics(argoRollouts.namespace)] : [],
             resourceLabels: monitoring.resourceLabels,
+            networkPolicies: policiesOf((settings) => ({
+                addOn: "monitoring",
+                ingressController: settings.ingressController,
+                // The environments' ServiceMonitors scrape each service's own port.
+                scrapePorts: [...config.services.map((service) => service.port), ...settings.scrapePorts],
+                nodes: settings.nodes,
+                operatorWebhook: monitoring.installVia === "helm" && certs !== undefined,
+            }), monitoring),
         });
         readiness.push(...monitors.readiness);
         outputs.monitoring = { namespace: monitoring.namespace, dashboards: monitors.dashboardUids };
@@ -95,8 +114,14 @@ export function deployPlatformStack(config: StackConfig, platform: PlatformConfi
             project: argoCd.project,
             applications,
             cascadeDelete: argoCd.cascadeDelete,
+            networkPolicies: policiesOf((settings) => ({ addOn: "argoCd", ingressController: settings.ingressController, repositories: settings.repositories }), argoCd),
         });
-        const rolloutsApplication = cd.applications[ROLLOUTS_APPLICATION];
+        if (argoCd.networkPolicies !== undefined && argoCd.networkPolicies.repositories.length === 0 && applications.length > 0) {
+            pulumi.log.warn("platform.argoCd.networkPolicies.repositories lists no addresses, so ArgoCD's repo-server cannot fetch the " +
+                `applications' repositories (${[...new Set(applications.map((app) => app.source.repoURL))].join(", ")}); list their CIDRs, ` +
+                `or write ${JSON.stringify(ANY_ADDRESS)} for anywhere (ports 443 and 22 only)`);
+        }
+        rolloutsApplication = cd.applications[ROLLOUTS_APPLICATION];
         if (rolloutsViaArgoCd && rolloutsApplication !== undefined) {
             // Annotated to wait until Healthy, so depending on it means the CRDs and controller are up.
             readiness.push(rolloutsApplication);
@@ -104,7 +129,68 @@ export function deployPlatformStack(config: StackConfig, platform: PlatformConfi
         outputs.argoCd = { namespace: argoCd.namespace, project: argoCd.project.name, applications: applications.map((app) => app.name) };
     }
 
+    // Not installed by this stack: the controller's namespace is someone else's, so its policies stand alone.
+    if (argoRollouts.enabled && argoRollouts.installVia !== "helm") {
+        const policies = policiesOf((settings) => ({ addOn: "argoRollouts", ingressController: settings.ingressController }), argoRollouts);
+        if (policies !== undefined) {
+            // ArgoCD creates the namespace when it syncs the controller's Application.
+            new PlatformNetworkPolicies("argo-rollouts-network-policies", { namespace: argoRollouts.namespace, policies },
+                { dependsOn: rolloutsApplication === undefined ? [] : [rolloutsApplication] });
+        }
+    }
+
     return { outputs: { platform: outputs }, readiness };
+}
+
+/**
+ * The NetworkPolicies of an add-on whose policies are on (docs/platform.md, "Network policies"), with
+ * what the add-ons share. The API server's EndpointSlice is read once, and only when some add-on has
+ * policies.
+ */
+function networkPolicyBuilder(platform: PlatformConfig) {
+    const { argoRollouts, monitoring, certManager, networkPolicies: shared } = platform;
+    let context: PlatformPolicyContext | undefined;
+    const contextOnce = (): PlatformPolicyContext => {
+        if (context === undefined) {
+            const apiServer = apiServerOf(shared.apiServer);
+            context = {
+                apiServer,
+                webhookSources: shared.webhookSources ?? pulumi.output(apiServer).apply((api) => api.cidrs),
+                ingressNamespace: shared.ingressNamespace,
+                ...(monitoring.enabled ? { monitoringNamespace: monitoring.namespace } : {}),
+                ...(argoRollouts.enabled ? { rolloutsNamespace: argoRollouts.namespace } : {}),
+            };
+        }
+        return context;
+    };
+    if (certManager.enabled && certManager.networkPolicies?.acmeServers.length === 0) {
+        const acme = certManager.clusterIssuers.filter((issuer) => "acme" in issuer).map((issuer) => issuer.name);
+        if (acme.length > 0) {
+            pulumi.log.warn(`platform.certManager.networkPolicies.acmeServers lists no addresses, so ClusterIssuer ${acme.join(", ")} ` +
+                "cannot reach its ACME server; list the ACME server's CIDRs and the addresses your hosts resolve to (for the HTTP-01 " +
+                `self-check), or write ${JSON.stringify(ANY_ADDRESS)} for anywhere (ports 443 and 80 only)`);
+        }
+    }
+    return <Settings>(policies: (settings: Settings) => AddOnPolicies, addOn: { readonly enabled: boolean; readonly networkPolicies?: Settings }):
+        NamedNetworkPolicy[] | undefined => (addOn.enabled && addOn.networkPolicies !== undefined
+        ? platformNetworkPolicies(contextOnce(), policies(addOn.networkPolicies))
+        : undefined);
+}
+
+/** The API server's addresses as configured, or as its `default/kubernetes` EndpointSlice lists them. */
+function apiServerOf(setting: ApiServerSetting): pulumi.Input<ApiServerAddresses> {
+    if (!("discover" in setting)) {
+        return { cidrs: setting.cidrs, ports: setting.ports };
+    }
+    const slice = k8s.discovery.v1.EndpointSlice.get("kubernetes-api-server", "default/kubernetes");
+    return pulumi.all([slice.endpoints, slice.ports]).apply(([endpoints, ports]) => {
+        const found = apiServerAddresses({ endpoints, ports });
+        if (found.cidrs.length === 0 || found.ports.length === 0) {
+            pulumi.log.warn("the EndpointSlice default/kubernetes lists no API server address and port, so the platform's pods may not " +
+                "reach the API server; set them with platform.networkPolicies.apiServer (CIDRs) and apiServerPorts", slice);
+        }
+        return found;
+    });
 }
 
 /** kube-prometheus-stack's installation: its webhook certificates come from cert-manager when it is there. */

@@ -1,5 +1,6 @@
 import * as assert from "node:assert/strict";
 import { Stack } from "@pulumi/pulumi/automation";
+import { POLICY_PREFIX } from "../../lib/platformNetworkPolicies";
 import { changesByOp, engineEnv, stepRecorder, withStack } from "./support/engine";
 import { Cluster, isNotFound } from "./support/kube";
 
@@ -18,6 +19,8 @@ const PLATFORM = {
     argoCd: {
         installVia: "external",
         namespace: ARGOCD_NAMESPACE,
+        // Locks down a namespace installed elsewhere; the API server's address is read from the cluster.
+        networkPolicies: { enabled: true, repositories: ["140.82.112.0/20", "2606:50c0::/32"] },
         // No ArgoCD controller would ever remove its finalizer, so deleting the Application would hang.
         cascadeDelete: false,
         applications: [{
@@ -30,7 +33,7 @@ const PLATFORM = {
             clusterResources: [{ group: "rbac.authorization.k8s.io", kind: "ClusterRole" }],
         }],
     },
-    monitoring: { installVia: "external", namespace: MONITORING_NAMESPACE },
+    monitoring: { installVia: "external", namespace: MONITORING_NAMESPACE, networkPolicies: { enabled: true, nodes: ["10.0.0.0/8"], scrapePorts: [9000] } },
     certManager: {
         installVia: "external",
         clusterIssuers: [
@@ -65,6 +68,20 @@ const EXPECTED_CUSTOM_OBJECTS = [
     "PrometheusRule platform-e2e-monitoring/rollout-stacks",
     "ServiceMonitor platform-e2e-monitoring/argo-rollouts",
 ];
+
+/** The NetworkPolicies of the two namespaces whose policies PLATFORM turns on, without their prefix. */
+const EXPECTED_POLICIES: Record<string, string[]> = {
+    [ARGOCD_NAMESPACE]: [
+        "allow-commit-server", "allow-dex", "allow-dns", "allow-egress-in-namespace", "allow-git", "allow-kube-api",
+        ...["application-controller", "applicationset-controller", "commit-server", "dex-server", "notifications-controller", "repo-server", "server"]
+            .map((pod) => `allow-prometheus-${pod}`),
+        "allow-redis", "allow-repo-server", "default-deny",
+    ],
+    [MONITORING_NAMESPACE]: [
+        "allow-alerts", "allow-analysis-queries", "allow-dns", "allow-egress-in-namespace", "allow-grafana-to-prometheus", "allow-kube-api",
+        "allow-scrape", "allow-scrape-in-namespace", "default-deny",
+    ],
+};
 
 const DASHBOARDS = ["rollout-stacks-golden-signals", "rollout-stacks-rollout-progress", "rollout-stacks-traffic-split"];
 
@@ -121,6 +138,12 @@ describe("platform stack on the real engine", () => {
                 throw error;
             }
         });
+    }
+
+    /** The platform's NetworkPolicies in a namespace, by name without their prefix, sorted. */
+    async function platformPolicies(namespace: string): Promise<string[]> {
+        const { items } = await cluster.networking.listNamespacedNetworkPolicy({ namespace });
+        return items.map((p) => p.metadata!.name!).filter((name) => name.startsWith(POLICY_PREFIX)).map((name) => name.slice(POLICY_PREFIX.length)).sort();
     }
 
     async function previewChanges(stack: Stack): Promise<Record<string, string[]>> {
@@ -206,13 +229,16 @@ describe("platform stack on the real engine", () => {
             assert.equal(up.summary.result, "succeeded");
             const created = changesByOp(recorder.steps);
             assert.deepEqual(Object.keys(created), ["create"], "a first up of a new stack only creates");
+            const policyCount = Object.values(EXPECTED_POLICIES).flat().length;
             assert.deepEqual([...created.create!].sort(), [
                 "kubernetes:argoproj.io/v1alpha1:AppProject", "kubernetes:argoproj.io/v1alpha1:Application",
                 "kubernetes:cert-manager.io/v1:ClusterIssuer", "kubernetes:cert-manager.io/v1:ClusterIssuer",
                 "kubernetes:core/v1:ConfigMap", "kubernetes:core/v1:ConfigMap", "kubernetes:core/v1:ConfigMap",
                 "kubernetes:monitoring.coreos.com/v1:PrometheusRule", "kubernetes:monitoring.coreos.com/v1:ServiceMonitor",
+                ...Array<string>(policyCount).fill("kubernetes:networking.k8s.io/v1:NetworkPolicy"),
                 "pulumi:providers:kubernetes", "pulumi:pulumi:Stack",
                 "rollout-stacks:platform:ArgoCd", "rollout-stacks:platform:CertManager", "rollout-stacks:platform:Monitoring",
+                "rollout-stacks:platform:NetworkPolicies", "rollout-stacks:platform:NetworkPolicies",
             ]);
             assert.deepEqual(up.outputs.platform!.value, {
                 argoRollouts: { installVia: "external", namespace: "argo-rollouts", dashboard: false },
@@ -249,10 +275,23 @@ describe("platform stack on the real engine", () => {
                 assert.equal((JSON.parse(json!) as { uid: string }).uid, cm.metadata!.name);
             }
 
+            for (const [namespace, expected] of Object.entries(EXPECTED_POLICIES)) {
+                assert.deepEqual(await platformPolicies(namespace), expected, `NetworkPolicies in ${namespace}`);
+            }
+            // The API server's addresses and port, read from the real default/kubernetes EndpointSlice.
+            const api = await cluster.networking.readNamespacedNetworkPolicy({ namespace: ARGOCD_NAMESPACE, name: `${POLICY_PREFIX}allow-kube-api` });
+            const [apiRule] = api.spec?.egress ?? [];
+            assert.ok(apiRule !== undefined && (apiRule.to ?? []).length > 0 && (apiRule.to ?? []).every((peer) => peer.ipBlock?.cidr !== undefined),
+                `allow-kube-api allows exactly the API server's addresses: ${JSON.stringify(api.spec?.egress)}`);
+            assert.ok((apiRule.ports ?? []).length > 0, "allow-kube-api names the API server's port");
+
             await assertConverged(stack);
             await destroyAll(stack);
         });
 
+        for (const [namespace] of Object.entries(EXPECTED_POLICIES)) {
+            assert.deepEqual(await platformPolicies(namespace), [], `the stack's NetworkPolicies in ${namespace} outlive its destroy`);
+        }
         for (const ref of refs) {
             assert.ok(await customObjectGone(ref), `${ref.plural}/${ref.name} is still there after destroy`);
         }

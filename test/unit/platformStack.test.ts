@@ -78,6 +78,7 @@ describe("platform stack", () => {
             assert.deepEqual(run.resources.filter((r) => r.type.startsWith("rollout-stacks:platform:")).map((r) => r.type).sort(), [
                 "rollout-stacks:platform:ArgoCd", "rollout-stacks:platform:ArgoRolloutsController",
                 "rollout-stacks:platform:CertManager", "rollout-stacks:platform:Monitoring",
+                ...Array<string>(4).fill("rollout-stacks:platform:NetworkPolicies"),
             ]);
             assert.deepEqual(run.ofType(CHART).map((r) => r.inputs.chart).sort(), ["argo-cd", "argo-rollouts", "kube-prometheus-stack"]);
             assert.equal(run.ofType(CERT_MANAGER_CHART).length, 1);
@@ -144,11 +145,14 @@ describe("platform stack", () => {
 
     describe("each add-on off removes all its resources and nothing else", () => {
         const full: PlatformInput = { argoCd: { applications: [shop] } };
+        // Policies that let one add-on reach another go with either of them.
         const owned: Record<AddOn, (r: RegisteredResource) => boolean> = {
-            argoRollouts: (r) => r.name.startsWith("argo-rollouts") || r.name === "monitoring-argo-rollouts-monitor",
+            argoRollouts: (r) => r.name.startsWith("argo-rollouts") ||
+                ["monitoring-argo-rollouts-monitor", "monitoring-network-policies-rollout-stacks-allow-analysis-queries"].includes(r.name),
             argoCd: (r) => r.name.startsWith("argo-cd"),
-            monitoring: (r) => r.name.startsWith("monitoring"),
-            certManager: (r) => r.name.startsWith("cert-manager"),
+            monitoring: (r) => r.name.startsWith("monitoring") || r.name.includes("-rollout-stacks-allow-prometheus-") ||
+                r.name === "argo-rollouts-network-policies-rollout-stacks-allow-analysis-queries",
+            certManager: (r) => r.name.startsWith("cert-manager") || r.name === "monitoring-network-policies-rollout-stacks-allow-webhook",
         };
         let baseline: ProgramRun;
         before(async () => {
@@ -317,7 +321,8 @@ describe("platform stack", () => {
                 }
             }
         }
-        assert.deepEqual([...kinds].sort(), ["AppProject", "Application", "ClusterIssuer", "ConfigMap", "Namespace", "PrometheusRule", "Secret", "ServiceMonitor"]);
+        assert.deepEqual([...kinds].sort(),
+            ["AppProject", "Application", "ClusterIssuer", "ConfigMap", "Namespace", "NetworkPolicy", "PrometheusRule", "Secret", "ServiceMonitor"]);
     });
 
     it("alerts on crash-looping pods by the label PR namespaces actually carry", async () => {
