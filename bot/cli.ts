@@ -28,7 +28,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2), io: 
         const report = reportFailure(error);
         out.error(report.message);
         if (out.json) {
-            io.stdout.write(`${JSON.stringify({ error: report.message.replace(/^error: /, ""), exitCode: report.exitCode }, null, 2)}\n`);
+            io.stdout.write(`${JSON.stringify({ error: report.message.replace(/^error: /, ""), exitCode: report.exitCode, ...report.details }, null, 2)}\n`);
         }
         return report.exitCode;
     }

@@ -38,9 +38,15 @@ export class UsageError extends Error {
 
 /** A failure the bot diagnosed itself, with the exit code it maps to and what to do next. */
 export class BotError extends Error {
-    constructor(message: string, readonly exitCode: ExitCode) {
+    /** Fields the `--json` failure document carries beside `error` and `exitCode`. */
+    readonly details?: Readonly<Record<string, unknown>>;
+
+    constructor(message: string, readonly exitCode: ExitCode, details?: Readonly<Record<string, unknown>>) {
         super(message);
         this.name = "BotError";
+        if (details !== undefined) {
+            this.details = details;
+        }
     }
 }
 
@@ -101,6 +107,8 @@ export function engineFailure(error: unknown, events: readonly EngineEvent[]): u
 export interface FailureReport {
     readonly exitCode: ExitCode;
     readonly message: string;
+    /** What the `--json` failure document adds for machines (e.g. each failing service). */
+    readonly details?: Readonly<Record<string, unknown>>;
 }
 
 const ANSI = /\u001b\[[0-9;]*m/g;
@@ -177,7 +185,7 @@ export function reportFailure(error: unknown): FailureReport {
         return { exitCode: EXIT.usage, message: `error: ${error.message}\n\n${error.usage}` };
     }
     if (error instanceof BotError) {
-        return { exitCode: error.exitCode, message: `error: ${error.message}` };
+        return { exitCode: error.exitCode, message: `error: ${error.message}`, ...(error.details === undefined ? {} : { details: error.details }) };
     }
     if (error instanceof ConcurrentUpdateError) {
         const holder = lockHolder(error);

@@ -23,6 +23,8 @@ export interface ServiceState {
     readonly ready: string;
     /** Why the service failed (`ImagePullBackOff`, `CrashLoopBackOff`, `ProgressDeadlineExceeded`); absent otherwise. */
     readonly reason?: string;
+    /** What the kubelet or the controller said with the reason, e.g. `Back-off pulling image "..."`. */
+    readonly message?: string;
     /** The image of the Deployment's pod template: what the service is rolling to. */
     readonly image?: string;
     /** When the current revision's ReplicaSet was created: the service's last rollout. */
@@ -49,15 +51,24 @@ export function currentReplicaSet(deployment: V1Deployment, replicaSets: readonl
     return [...owned].sort((a, b) => Number(b.metadata?.annotations?.[REVISION_ANNOTATION] ?? 0) - Number(a.metadata?.annotations?.[REVISION_ANNOTATION] ?? 0))[0];
 }
 
-/** The first failing reason among pods of one ReplicaSet, e.g. `ImagePullBackOff`. */
-export function failingReason(pods: readonly V1Pod[], replicaSet: V1ReplicaSet | undefined): string | undefined {
+/** Why a workload's pods fail, as the kubelet says it. */
+export interface PodFailure {
+    /** The container's waiting reason, e.g. `ImagePullBackOff`. */
+    readonly reason: string;
+    /** Its message, when the kubelet gave one. */
+    readonly message?: string;
+}
+
+/** The first failing reason among pods of one ReplicaSet, e.g. `ImagePullBackOff`, with its message. */
+export function failingReason(pods: readonly V1Pod[], replicaSet: V1ReplicaSet | undefined): PodFailure | undefined {
     const hash = replicaSet?.metadata?.labels?.["pod-template-hash"];
     const current = pods.filter((pod) => hash === undefined || pod.metadata?.labels?.["pod-template-hash"] === hash);
     for (const pod of current) {
         for (const status of [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])]) {
             const reason = status.state?.waiting?.reason;
             if (reason !== undefined && FAILING_REASONS.has(reason)) {
-                return reason;
+                const message = status.state?.waiting?.message;
+                return message === undefined || message === "" ? { reason } : { reason, message };
             }
         }
     }
@@ -81,10 +92,10 @@ export function deploymentState(service: string, deployment: V1Deployment | unde
         ...(image === undefined ? {} : { image }),
         ...(created === undefined ? {} : { rolledOutAt: toRfc3339Utc(new Date(created)) }),
     };
-    const stalled = status.conditions?.find((c) => c.type === "Progressing" && c.status === "False")?.reason;
-    const reason = failingReason(pods, current) ?? stalled;
-    if (reason !== undefined) {
-        return { ...base, state: "failed", reason };
+    const stalled = status.conditions?.find((c) => c.type === "Progressing" && c.status === "False");
+    const failure = failingReason(pods, current) ?? (stalled?.reason === undefined ? undefined : { reason: stalled.reason, ...(stalled.message === undefined ? {} : { message: stalled.message }) });
+    if (failure !== undefined) {
+        return { ...base, state: "failed", ...failure };
     }
     if (wanted === 0) {
         return { ...base, state: "paused" };

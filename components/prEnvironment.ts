@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { BACKEND_URL_ENV, BackendEndpoint, BackendKind } from "../lib/backends";
 import { prIsolation } from "../lib/isolation";
 import { prHost, prNamespaceName } from "../lib/naming";
-import { ResourceRequirements, ServiceSpec } from "../lib/service";
+import { DEFAULT_PR_READY_TIMEOUT_SECONDS, ResourceRequirements, ServiceSpec } from "../lib/service";
 import { EnvironmentComponent } from "./environmentComponent";
 import { IsolatedNamespace, NamespaceQuota } from "./isolatedNamespace";
 import { ServiceDeployment } from "./serviceDeployment";
@@ -52,6 +52,8 @@ export interface PrEnvironmentArgs {
     readonly backends?: Readonly<Partial<Record<BackendKind, SharedBackend>>>;
     /** Hours the environment may idle before the reaper pauses it, recorded on the namespace. @default unset */
     readonly ttlHours?: number;
+    /** How long an update waits for a service's new pods to be ready before it fails. @default 300 */
+    readonly readyTimeoutSeconds?: number;
 }
 
 /** What a PR environment tells its users about one service. */
@@ -112,6 +114,7 @@ export class PrEnvironment extends EnvironmentComponent<PrServiceOutput> {
                 replicas: active ? spec.replicas : 0,
                 deployedAt: args.deployedAt,
                 holdRestart: !active,
+                readyTimeoutSeconds: args.readyTimeoutSeconds ?? DEFAULT_PR_READY_TIMEOUT_SECONDS,
                 env: [...isolation, ...urls],
                 labels: { "rollout-stacks.io/pr": String(args.prNumber) },
             }, inNamespace);

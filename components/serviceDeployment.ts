@@ -15,7 +15,15 @@ export interface ServiceDeploymentArgs extends PodTemplateArgs {
      * `deployedAt` says now (a paused environment). @default false
      */
     readonly holdRestart?: boolean;
+    /**
+     * How long an update waits for the new pods to be ready before it fails: the Deployment's
+     * `progressDeadlineSeconds` and the provider's await timeout. @default 600 (the provider's own)
+     */
+    readonly readyTimeoutSeconds?: number;
 }
+
+/** The Kubernetes provider's own wait for a Deployment, and the controller's default progress deadline. */
+const DEFAULT_READY_TIMEOUT_SECONDS = 600;
 
 /**
  * One service of the catalogue as a Deployment with a ClusterIP Service in front of it. The
@@ -37,6 +45,10 @@ export class ServiceDeployment extends pulumi.ComponentResource {
         if (!Number.isInteger(replicas) || replicas < 0) {
             throw new pulumi.ResourceError(`replicas must be a whole number of at least 0, got ${replicas}; pass 0 to pause the service`, this);
         }
+        const readyTimeout = args.readyTimeoutSeconds ?? DEFAULT_READY_TIMEOUT_SECONDS;
+        if (!Number.isInteger(readyTimeout) || readyTimeout < 1) {
+            throw new pulumi.ResourceError(`readyTimeoutSeconds must be a whole number of at least 1, got ${readyTimeout}`, this);
+        }
         const metadata = { name: spec.name, namespace: args.namespace, labels: serviceLabels(spec.name, args.labels) };
 
         this.deployment = new k8s.apps.v1.Deployment(`${name}-deployment`, {
@@ -49,11 +61,17 @@ export class ServiceDeployment extends pulumi.ComponentResource {
             spec: {
                 replicas,
                 revisionHistoryLimit: 5,
+                // The controller marks the rollout failed (ProgressDeadlineExceeded) as the update gives up.
+                progressDeadlineSeconds: readyTimeout,
                 selector: { matchLabels: selectorLabels(spec.name) },
                 strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: `${ROLLING_SURGE_PERCENT}%`, maxUnavailable: 0 } },
                 template: securePodTemplate(args),
             },
-        }, { parent: this, ignoreChanges: restartHoldPaths(args.holdRestart ?? false) });
+        }, {
+            parent: this,
+            ignoreChanges: restartHoldPaths(args.holdRestart ?? false),
+            customTimeouts: { create: `${readyTimeout}s`, update: `${readyTimeout}s` },
+        });
 
         this.service = new k8s.core.v1.Service(`${name}-service`, {
             metadata,

@@ -1,9 +1,9 @@
 import { z } from "zod";
-import { goDurationSeconds, pauseDurationSeconds } from "../lib/duration";
+import { pauseDurationSeconds } from "../lib/duration";
 import { labelKeyProblem } from "../lib/naming";
 import { ANALYSIS_TEMPLATE_NAMES, CanaryStep } from "../lib/rolloutStrategy";
 import { movedToAppMetrics } from "./appMetrics";
-import { dnsLabel, dnsName, dnsSubdomain, exactlyOneOf, MAX_INT32, replicaCount } from "./primitives";
+import { dnsLabel, dnsName, dnsSubdomain, exactlyOneOf, goDuration, MAX_INT32, replicaCount } from "./primitives";
 
 /**
  * `environment`: makes the stack a long-lived environment whose services run as Argo Rollouts.
@@ -53,17 +53,6 @@ const pauseDuration = z.union([z.number(), z.string()], { error: `expected a dur
             ctx.addIssue({ code: "custom", message: `expected a duration ${DURATION_EXAMPLES}` });
         } else if (!Number.isInteger(seconds) || seconds < 1) {
             ctx.addIssue({ code: "custom", message: "the controller counts pauses in whole seconds, at least 1s; leave duration out to pause until promoted" });
-        }
-    });
-
-/** A Go duration, as analysis intervals and delays take it (a bare number is not one). */
-const goDuration = (minSeconds: number) => z.string({ error: "expected a duration with a unit, such as 30s, 1m or 1m30s" })
-    .superRefine((value, ctx) => {
-        const seconds = goDurationSeconds(value);
-        if (seconds === undefined) {
-            ctx.addIssue({ code: "custom", message: "expected a duration with a unit, such as 30s, 1m or 1m30s" });
-        } else if (seconds < minSeconds) {
-            ctx.addIssue({ code: "custom", message: `expected at least ${minSeconds}s` });
         }
     });
 

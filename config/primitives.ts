@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { cidrProblem } from "../lib/cidr";
+import { goDurationSeconds } from "../lib/duration";
 import { imageReferenceProblem, isImageRepository, isImageTag, parseImageReference } from "../lib/imageRef";
 import { isPositiveQuantity, quantityProblem } from "../lib/quantity";
 import { dnsNameProblem, isDnsSubdomain, labelKeyProblem, labelValueProblem } from "../lib/naming";
@@ -101,6 +102,19 @@ export const cidr = z.string({ error: "expected an IP block such as 10.20.0.0/16
         ctx.addIssue({ code: "custom", message: problem });
     }
 });
+
+/** A Go duration (`30s`, `1m`, `1m30s`; a bare number is not one) from `minSeconds` to `maxSeconds`. */
+export const goDuration = (minSeconds: number, maxSeconds = Infinity) => z.string({ error: "expected a duration with a unit, such as 30s, 1m or 1m30s" })
+    .superRefine((value, ctx) => {
+        const seconds = goDurationSeconds(value);
+        if (seconds === undefined) {
+            ctx.addIssue({ code: "custom", message: "expected a duration with a unit, such as 30s, 1m or 1m30s" });
+        } else if (seconds < minSeconds) {
+            ctx.addIssue({ code: "custom", message: `expected at least ${minSeconds}s` });
+        } else if (seconds > maxSeconds) {
+            ctx.addIssue({ code: "custom", message: `expected at most ${maxSeconds}s` });
+        }
+    });
 
 export const httpPath = z.string().regex(/^\/[^\s?#]*$/, { error: "expected an absolute HTTP path such as /healthz" });
 

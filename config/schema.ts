@@ -4,9 +4,9 @@ import { prIsolation } from "../lib/isolation";
 import { dnsNameProblem, environmentHost, MAX_DNS_LABEL, MAX_DNS_NAME, prHost, tlsSecretNameFor } from "../lib/naming";
 import { parseQuantity } from "../lib/quantity";
 import { DeliveryStrategy, rolloutServiceNames, strategyKind } from "../lib/rolloutStrategy";
-import { surgePods } from "../lib/service";
+import { DEFAULT_PR_READY_TIMEOUT_SECONDS, surgePods } from "../lib/service";
 import {
-    cidr, dnsLabel, dnsName, dnsSubdomain, httpPath, imageReference, imageRepository, imageTag, port,
+    cidr, dnsLabel, goDuration, dnsName, dnsSubdomain, httpPath, imageReference, imageRepository, imageTag, port,
     positiveInt, quantity, replicaCount, rfc3339Utc,
 } from "./primitives";
 import { appMetricsSchema } from "./appMetrics";
@@ -69,6 +69,9 @@ export const prSchema = z.strictObject({
     number: positiveInt,
     services: z.array(z.string()).min(1, { error: "expected at least one service name; leave pr.services out to deploy the whole catalogue" }).optional(),
     ttlHours: z.number({ error: "expected a positive number of hours" }).positive({ error: "expected a positive number of hours" }).optional(),
+    // How long an update waits for a service's new pods to be ready before it fails, naming why
+    // (ImagePullBackOff, CrashLoopBackOff): well under the provider's own 10 minutes.
+    readyTimeout: goDuration(10, 3600).default(`${DEFAULT_PR_READY_TIMEOUT_SECONDS}s`),
     customDomain: dnsName.optional(),
     clusterIssuer: dnsSubdomain.default("letsencrypt"),
     tlsSecretName: dnsSubdomain.optional(),

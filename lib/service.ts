@@ -49,3 +49,6 @@ export const ROLLING_SURGE_PERCENT = 25;
 export function surgePods(replicas: number): number {
     return Math.ceil((replicas * ROLLING_SURGE_PERCENT) / 100);
 }
+
+/** How long a PR stack's update waits for a service's new pods to be ready (`pr.readyTimeout`). */
+export const DEFAULT_PR_READY_TIMEOUT_SECONDS = 300;

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { PrEnvironment } from "../components/prEnvironment";
 import { PrConfig, StackConfig } from "../config";
+import { goDurationSeconds } from "../lib/duration";
 import { serviceImage } from "../lib/imageRef";
 import { prStackName } from "../lib/naming";
 
@@ -35,6 +36,7 @@ export function deployPrStack(config: StackConfig, pr: PrConfig, stackName: stri
         containerDefaults: pr.containerDefaults,
         backends: config.backends,
         ttlHours: pr.ttlHours,
+        readyTimeoutSeconds: goDurationSeconds(pr.readyTimeout),
     });
 
     return {

@@ -7,6 +7,7 @@ import { updateOptions, updateStack } from "../engine";
 import { reportFailure } from "../errors";
 import { BotCommand, examples, PrSpec, prSpec, prSpecCommand, Updating, updating } from "../options";
 import { CommentOutcome, postCommentSection, renderEnvironmentSection } from "../prComment";
+import { explainUnready } from "../unreadyServices";
 import { serviceStates, ServiceState } from "../workloads";
 import { openStack } from "../workspace";
 
@@ -48,7 +49,8 @@ export async function prUp(command: PrUpCommand, ctx: BotContext): Promise<void>
     let result: Awaited<ReturnType<typeof updateStack>>;
     try {
         result = await updateStack(stack, (current) => prConfigUpdate(current, command, new Date(ctx.now())), updateOptions(command, `rollout-bot pr up ${command.pr} --image-tag ${command.imageTag}`), ctx);
-    } catch (error) {
+    } catch (caught) {
+        const error = await explainUnready(caught, stack, ctx);
         if (command.comment) {
             const failure = reportFailure(error).message.replace(/^error: /, "");
             await postCommentSection(ctx, command.pr, "environment", renderEnvironmentSection({ ...report, at: now(ctx), failure }));

@@ -6,7 +6,7 @@ import { catalogueNames, REPO_ROOT } from "../support/projectConfig";
 import { FakeGitHub } from "../support/fakeGitHub";
 import { readSections } from "../../bot/github/stickyComment";
 import type { RolloutSummary } from "../../bot/rollouts/status";
-import { BotRun, botRunner, failed, succeeded } from "./support/bot";
+import { BotRun, botRunner, failed, Failure, succeeded } from "./support/bot";
 import { engineEnv, withStack } from "./support/engine";
 import { InstalledPolicyPack, installPolicyPackOutsideRepo } from "./support/policyPack";
 import { Cluster, restartedAt } from "./support/kube";
@@ -249,6 +249,56 @@ describe("release bot on the real engine", () => {
             failed(await bot("restart", stackName), 4);
             assert.ok(!fs.existsSync(settingsFile), "a command on a missing stack must not create its settings file");
         });
+    });
+
+    it("fails pr up on an image that never starts within pr.readyTimeout, naming why, with the old pods serving, and converges on the next tag", async () => {
+        const pr = 952;
+        const services = ["cart-service", "order-service"];
+        const github = new FakeGitHub(GITHUB_TOKEN);
+        const gitHubEnv = { GITHUB_TOKEN, GITHUB_REPOSITORY: REPOSITORY, GITHUB_API_URL: await github.start() };
+        const up = (tag: string) => botWith(gitHubEnv, "pr", "up", String(pr), "--image-tag", tag, "--services", services.join(","), "--comment");
+        /** Each service's ReplicaSets that have ready pods, by image: what serves. */
+        const serving = async (namespace: string) => Object.fromEntries([...(await cluster.replicaSetsByDeployment(namespace))].map(([name, sets]) => [name,
+            sets.filter((rs) => (rs.status?.readyReplicas ?? 0) > 0).map((rs) => rs.spec?.template?.spec?.containers[0]?.image)]));
+        try {
+            await withPr(pr, async () => {
+                const good = succeeded<PrUpResult>(await up("pr-952-1a2b3c4"));
+                const namespace = good.outputs.namespace;
+                const goodImages = Object.fromEntries(services.map((name) => [name, [`ghcr.io/pilab-hu/${name}:pr-952-1a2b3c4`]]));
+                assert.deepEqual(await serving(namespace), goodImages);
+
+                // A human's pr.* setting, which the bot keeps: wait 15 s, not the default 5 minutes.
+                const stack = await selectStack(`pr-${pr}`);
+                const prConfig = JSON.parse((await stack.getConfig("rollout-stacks:pr")).value) as Record<string, unknown>;
+                await stack.setConfig("rollout-stacks:pr", { value: JSON.stringify({ ...prConfig, readyTimeout: "15s" }) });
+
+                for (const [tag, reason] of [["pr-952-bad-kwok-missing", "ImagePullBackOff"], ["pr-952-bad-kwok-crashing", "CrashLoopBackOff"]] as const) {
+                    const started = Date.now();
+                    const failure = failed(await up(tag), 6) as Failure & { readonly unreadyServices: readonly { service: string; image: string; reason: string }[] };
+                    console.log(`      pr up of ${tag} failed after ${((Date.now() - started) / 1000).toFixed(1)} s (pr.readyTimeout 15s)`);
+                    assert.deepEqual(failure.unreadyServices.map((u) => [u.service, u.image, u.reason]),
+                        services.map((name) => [name, `ghcr.io/pilab-hu/${name}:${tag}`, reason]));
+                    assert.match(failure.error, /^pr-952: 2 of 2 services did not become ready within pr\.readyTimeout \(15s\); the pods of the previous image keep serving:\n/);
+                    assert.match(failure.error, new RegExp(`- cart-service \\(ghcr\\.io/pilab-hu/cart-service:${tag}\\): ${reason}`));
+                    // The rolling update never took the old pods down: the first image still serves.
+                    assert.deepEqual(await serving(namespace), goodImages);
+                    const environment = readSections(github.commentsOf(REPOSITORY, pr)[0]!.body).get("environment") ?? "";
+                    assert.match(environment, new RegExp(`\`pr up\` failed\\*\\* at .* for image tag \`${tag}\``));
+                    assert.match(environment, new RegExp(`cart-service \\(ghcr\\.io/pilab-hu/cart-service:${tag}\\): ${reason}`));
+                }
+
+                // The next push with an image that starts converges with no other step.
+                const fixed = succeeded<PrUpResult>(await up("pr-952-5d6e7f8"));
+                assert.equal(fixed.outputs.namespace, namespace);
+                allAvailable(await deployments(namespace), services);
+                await cluster.eventually("the old ReplicaSets to scale down", async () => {
+                    const now = await serving(namespace);
+                    return JSON.stringify(now) === JSON.stringify(Object.fromEntries(services.map((name) => [name, [`ghcr.io/pilab-hu/${name}:pr-952-5d6e7f8`]]))) ? true : undefined;
+                });
+            });
+        } finally {
+            await github.stop();
+        }
     });
 
     it("rolls the whole catalogue once per pushed commit and not again for the same one, and keeps one PR comment up to date", async () => {

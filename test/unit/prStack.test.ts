@@ -222,6 +222,20 @@ describe("PR stack variations", () => {
             [[["shared"], [27017]], [["10.1.2.3/32"], [4222]], [["10.20.0.0/16", "2001:db8::/32"], [6379]]]);
     });
 
+    it("fails an update whose pods are not ready within pr.readyTimeout, never taking the old pods down first", async () => {
+        const defaults = await runProgram({ config: { pr: { number: 123 } } });
+        const spec = deployment(defaults, "cart-service").spec;
+        assert.equal(spec.progressDeadlineSeconds, 300, "the default: 5 minutes, well under the provider's 10");
+        assert.deepEqual(spec.strategy.rollingUpdate.maxUnavailable, 0);
+        const short = await runProgram({ config: { pr: { number: 123, readyTimeout: "1m30s" } } });
+        assert.equal(deployment(short, "cart-service").spec.progressDeadlineSeconds, 90);
+        for (const [given, pattern] of [["5", /expected a duration with a unit/], ["5s", /expected at least 10s/], ["2h", /expected at most 3600s/]] as const) {
+            const { error, resources } = await failProgram({ config: { pr: { number: 123, readyTimeout: given } } });
+            assert.match(error.message, new RegExp(`rollout-stacks:pr\\.readyTimeout: ${pattern.source}`));
+            assert.deepEqual(resources.map((r) => r.type), ["pulumi:pulumi:Stack"]);
+        }
+    });
+
     it("shortens the namespace of a long domain to a DNS label", async () => {
         const domain = "previews.very-long-platform-team-name.engineering.example.com";
         const run = await runProgram({ config: { pr: { number: 98765 }, domain }, stack: "pr-98765" });
