@@ -2,6 +2,7 @@ import { Command } from "@commander-js/extra-typings";
 import { BotContext, stackNamespace } from "../context";
 import { BotCommand, Common, common, examples, jsonOption, serviceName, STACK_HELP, stackName } from "../options";
 import { getRollout } from "../rollouts/client";
+import { podFailureOf } from "../rollouts/podFailure";
 import { describeRollout, summarizeRollout } from "../rollouts/status";
 import { openStack } from "../workspace";
 
@@ -24,7 +25,8 @@ export async function status(command: StatusCommand, ctx: BotContext): Promise<v
     const namespace = await stackNamespace(stack);
     const api = await ctx.rolloutApi(await stack.getAllConfig());
     const rollouts = command.service === undefined ? await api.list(namespace) : [await getRollout(api, namespace, command.service)];
-    const summaries = rollouts.map(summarizeRollout).sort((a, b) => a.name.localeCompare(b.name));
+    const summaries = (await Promise.all(rollouts.map(async (rollout) => summarizeRollout(rollout, await podFailureOf(api, namespace, rollout)))))
+        .sort((a, b) => a.name.localeCompare(b.name));
     ctx.out.result(
         summaries.length === 0 ? `no Rollouts in ${namespace}` : [`${command.stack} (namespace ${namespace})`, ...summaries.map((s) => `  ${describeRollout(s)}`)].join("\n"),
         { stack: command.stack, namespace, rollouts: summaries },

@@ -1,3 +1,4 @@
+import type { V1Pod } from "@kubernetes/client-node";
 import { BotError, EXIT } from "../errors";
 import { KubeconfigSource, loadKubeConfig } from "../kubeconfig";
 import { AnalysisRun } from "./analysis";
@@ -11,6 +12,8 @@ export interface RolloutApi {
     patch(namespace: string, name: string, body: object, subresource?: "status"): Promise<Rollout>;
     /** The AnalysisRuns started for the ReplicaSet with this pod-template hash, by any Rollout of the namespace. */
     analysisRuns(namespace: string, podHash: string): Promise<AnalysisRun[]>;
+    /** The pods of the ReplicaSet with this pod-template hash: where the kubelet says why they do not start. */
+    pods(namespace: string, podHash: string): Promise<V1Pod[]>;
 }
 
 /** The error a RolloutApi raises for an HTTP status, so the plugin's NotFound fallback can be mirrored. */
@@ -25,6 +28,7 @@ export class KubernetesApiError extends Error {
 export async function kubernetesRolloutApi(source: KubeconfigSource): Promise<RolloutApi> {
     const { k8s, config } = await loadKubeConfig(source);
     const api = config.makeApiClient(k8s.CustomObjectsApi);
+    const core = config.makeApiClient(k8s.CoreV1Api);
     const mergePatch = k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch);
     const wrap = async <T>(what: string, call: () => Promise<T>): Promise<T> => {
         try {
@@ -50,6 +54,8 @@ export async function kubernetesRolloutApi(source: KubeconfigSource): Promise<Ro
             })) as { items?: AnalysisRun[] };
             return list.items ?? [];
         },
+        pods: async (namespace, podHash) => (await wrap(`list pods in ${namespace}`,
+            () => core.listNamespacedPod({ namespace, labelSelector: `${POD_TEMPLATE_HASH_LABEL}=${podHash}` }))).items,
         patch: (namespace, name, body, subresource) => wrap(
             `patch Rollout ${namespace}/${name}${subresource === undefined ? "" : `/${subresource}`}`,
             () => subresource === "status"

@@ -6,8 +6,10 @@ import {
     AnalysisVerdict, analysisVerdict, decidingMetrics, describeAnalysisVerdict, describeMetricVerdict, FINISHED_ANALYSIS_PHASES, runsOfRevision,
 } from "./analysis";
 import { RolloutApi } from "./client";
-import { describeRollout, RolloutSummary, summarizeRollout, usesAnalysis, waitVerdict } from "./status";
+import { podFailureOf } from "./podFailure";
+import { describePodFailure, describeRollout, RolloutSummary, summarizeRollout, usesAnalysis, waitVerdict } from "./status";
 import { Rollout } from "./types";
+import type { PodFailure } from "../workloads";
 
 export interface FollowContext {
     progress(line: string): void;
@@ -54,9 +56,13 @@ export async function followRollout(api: RolloutApi, namespace: string, name: st
     const deadline = ctx.now() + timeoutMs;
     const reported = new Map<string, AnalysisVerdict>();
     let last = "";
+    // The new revision's pods are gone once an abort scales them down: keep the last reason seen.
+    let podFailure: PodFailure | undefined;
     for (;;) {
         const rollout = await api.get(namespace, name);
-        const summary = summarizeRollout(rollout);
+        podFailure = (await podFailureOf(api, namespace, rollout)) ?? podFailure;
+        const summary = summarizeRollout(rollout, podFailure);
+        const pods = podFailure === undefined ? undefined : `pods of the new revision: ${describePodFailure(podFailure, summary.images)}`;
         const line = describeRollout(summary);
         if (line !== last) {
             ctx.progress(`  ${line}`);
@@ -74,7 +80,7 @@ export async function followRollout(api: RolloutApi, namespace: string, name: st
             return { ...summary, analysis };
         }
         if (verdict === "degraded") {
-            const why = analysisReason(analysis, ["Failed", "Error"]) ?? (summary.message || "see `status`");
+            const why = analysisReason(analysis, ["Failed", "Error"]) ?? pods ?? (summary.message || "see `status`");
             throw new RolloutOutcomeError(`${name} is ${summary.phase}${summary.aborted ? " (aborted)" : ""}: ${why}. ` +
                 "Traffic stays on the stable version; `undo` moves the config back, `retry` tries the same image again.", "degraded");
         }
@@ -85,7 +91,8 @@ export async function followRollout(api: RolloutApi, namespace: string, name: st
         }
         if (ctx.now() >= deadline) {
             throw new RolloutOutcomeError(`${name} did not settle within ${formatDuration(timeoutMs)}; it was last ${summary.phase}` +
-                `${summary.step === undefined ? "" : ` at step ${summary.step}`}. It keeps going; follow it with \`status\`.`, "timeout");
+                `${summary.step === undefined ? "" : ` at step ${summary.step}`}${pods === undefined ? "" : ` (${pods})`}. It keeps going; follow it with \`status\`` +
+                `${pods === undefined ? "" : ", or `undo` it (environment.progressDeadlineAbort aborts such a release by itself)"}.`, "timeout");
         }
         await ctx.sleep(Math.min(POLL_INTERVAL_MS, Math.max(0, deadline - ctx.now())));
     }

@@ -1,4 +1,5 @@
 import { Rollout } from "./types";
+import type { PodFailure } from "../workloads";
 
 /**
  * Where a live Rollout stands, read from its spec and status after the controller's own helpers
@@ -89,9 +90,12 @@ export interface RolloutSummary {
     readonly analysisRuns: readonly { readonly kind: string; readonly name: string; readonly status: string; readonly message?: string }[];
     readonly images: readonly string[];
     readonly replicas: { readonly desired?: number; readonly updated?: number; readonly ready?: number; readonly available?: number };
+    /** Why the new revision's pods do not start, as the kubelet says it (`ImagePullBackOff`), when they do not. */
+    readonly podFailure?: PodFailure;
 }
 
-export function summarizeRollout(rollout: Rollout): RolloutSummary {
+/** `rollout` as `status` shows it; `podFailure` is what its new revision's pods report (see {@link podFailureOf}). */
+export function summarizeRollout(rollout: Rollout, podFailure?: PodFailure): RolloutSummary {
     const status = rollout.status ?? {};
     const { phase, message } = rolloutPhase(rollout);
     const steps = rollout.spec?.strategy?.canary?.steps;
@@ -116,7 +120,13 @@ export function summarizeRollout(rollout: Rollout): RolloutSummary {
         }]),
         images: (rollout.spec?.template?.spec?.containers ?? []).flatMap((c) => (c.image === undefined ? [] : [c.image])),
         replicas: { updated: status.updatedReplicas, ready: status.readyReplicas, available: status.availableReplicas, desired: status.replicas },
+        ...(podFailure === undefined ? {} : { podFailure }),
     };
+}
+
+/** `ImagePullBackOff on ghcr.io/...:v3: Back-off pulling image "..."`: the pods' reason, for messages. */
+export function describePodFailure(failure: PodFailure, images: readonly string[]): string {
+    return `${failure.reason}${images.length === 0 ? "" : ` on ${images.join(", ")}`}${failure.message === undefined ? "" : `: ${failure.message}`}`;
 }
 
 /** One line per Rollout: `cart-service  Paused  canary step 1/6 weight 20%  analysis success-rate Running  — message`. */
@@ -132,6 +142,9 @@ export function describeRollout(summary: RolloutSummary): string {
     }
     for (const run of summary.analysisRuns) {
         parts.push(`analysis ${run.name} ${run.status}`);
+    }
+    if (summary.podFailure !== undefined) {
+        parts.push(`pods ${summary.podFailure.reason}`);
     }
     return parts.join("  ").trimEnd() + (summary.message === "" ? "" : ` (${summary.message})`);
 }

@@ -96,7 +96,7 @@ describe("analysis verdicts", () => {
         const quiet = { progress: () => undefined, now: () => 0, sleep: async () => undefined };
 
         function api(states: Rollout[], runs: AnalysisRun[][]): RolloutApi {
-            return { get: async () => states.shift()!, analysisRuns: async () => runs.shift() ?? [] } as unknown as RolloutApi;
+            return { get: async () => states.shift()!, analysisRuns: async () => runs.shift() ?? [], pods: async () => [] } as unknown as RolloutApi;
         }
 
         it("prints each analysis verdict once as it comes, and returns them with the Healthy Rollout", async () => {

@@ -221,6 +221,44 @@ describe("Rollouts", () => {
         });
     });
 
+    describe("why the new revision's pods do not start", () => {
+        const missing = "ghcr.io/pilab-hu/cart-service:v3-kwok-missing";
+        const pullingPod = { metadata: { labels: { "rollouts-pod-template-hash": "c" } }, status: { containerStatuses: [{
+            name: "cart-service", image: missing, imageID: "", ready: false, restartCount: 0,
+            state: { waiting: { reason: "ImagePullBackOff", message: `Back-off pulling image "${missing}"` } },
+        }] } };
+        const stuck = (status: RolloutStatus): Rollout => {
+            const rollout = canary({ currentPodHash: "c", stableRS: "b", ...status });
+            return { ...rollout, spec: { ...rollout.spec, template: { spec: { containers: [{ name: "cart-service", image: missing }] } } } };
+        };
+
+        it("names the pods' reason and the image when a release aborts, though the aborted pods are gone", async () => {
+            const states = [stuck({ phase: "Progressing", currentStepIndex: 0 }), stuck({ phase: "Degraded", abort: true, message: "RolloutAborted: Rollout aborted update to revision 3: ProgressDeadlineExceeded" })];
+            const pods = [[pullingPod], []];
+            const lines: string[] = [];
+            const api = { get: async () => states.shift()!, analysisRuns: async () => [], pods: async () => pods.shift() ?? [] } as unknown as RolloutApi;
+            await assert.rejects(followRollout(api, "prod", "cart-service", 60_000, { progress: (line) => lines.push(line.trim()), now: () => 0, sleep: async () => undefined }),
+                (error: unknown) => error instanceof RolloutOutcomeError && error.exitCode === 6 && error.message ===
+                    `cart-service is Degraded (aborted): pods of the new revision: ImagePullBackOff on ${missing}: Back-off pulling image "${missing}". ` +
+                    "Traffic stays on the stable version; `undo` moves the config back, `retry` tries the same image again.");
+            assert.match(lines[0]!, /Progressing .* pods ImagePullBackOff/);
+        });
+
+        it("names them when --wait times out on a release that does not abort by itself", async () => {
+            let now = 0;
+            const api = { get: async () => stuck({ phase: "Progressing", currentStepIndex: 0 }), analysisRuns: async () => [], pods: async () => [pullingPod] } as unknown as RolloutApi;
+            await assert.rejects(followRollout(api, "prod", "cart-service", 10_000, { progress: () => undefined, now: () => now, sleep: async (ms) => { now += ms; } }),
+                (error: unknown) => error instanceof RolloutOutcomeError && error.outcome === "timeout" &&
+                    error.message.includes(`(pods of the new revision: ImagePullBackOff on ${missing}: Back-off`) && /progressDeadlineAbort aborts such a release/.test(error.message));
+        });
+
+        it("puts them in status's summary", () => {
+            const summary = summarizeRollout(stuck({ phase: "Progressing" }), { reason: "CrashLoopBackOff" });
+            assert.deepEqual(summary.podFailure, { reason: "CrashLoopBackOff" });
+            assert.equal(summarizeRollout(stuck({ phase: "Progressing" })).podFailure, undefined);
+        });
+    });
+
     it("takes the kubeconfig and context from the stack's Kubernetes provider config", () => {
         assert.deepEqual(kubeconfigSource({ "kubernetes:kubeconfig": { value: "~/.kube/prod" }, "kubernetes:context": { value: "prod-admin" } }),
             { kubeconfig: "~/.kube/prod", context: "prod-admin" });
