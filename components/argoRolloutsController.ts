@@ -6,6 +6,10 @@ import { podSecurityLabels } from "../lib/podSecurity";
 import type { ArgoCdApplication } from "./argoCd";
 import type { ScrapeTarget } from "./monitoring";
 import { addOnNetworkPolicies } from "./platformNetworkPolicies";
+import { notificationChartValues, RolloutNotifications, RolloutNotificationsArgs } from "./rolloutNotifications";
+
+/** Notification services of the controller: webhooks and Slack (components/rolloutNotifications.ts). */
+export type ControllerNotifications = Pick<RolloutNotificationsArgs, "webhooks" | "slack">;
 
 /** The Helm release name; with the chart of the same name it is also every object's name prefix. */
 export const ARGO_ROLLOUTS_RELEASE = "argo-rollouts";
@@ -23,6 +27,8 @@ export interface ArgoRolloutsControllerArgs {
     readonly values?: HelmValues;
     /** The namespace's NetworkPolicies (lib/platformNetworkPolicies.ts). @default none */
     readonly networkPolicies?: readonly NamedNetworkPolicy[];
+    /** Notification services: the chart writes the ConfigMap, a child the Secret. @default none (the chart's empty ConfigMap) */
+    readonly notifications?: ControllerNotifications;
 }
 
 /**
@@ -34,6 +40,8 @@ export class ArgoRolloutsController extends pulumi.ComponentResource {
     public readonly chart: k8s.helm.v4.Chart;
     /** What objects using the Rollouts CRDs (Rollout, AnalysisTemplate) must wait for. */
     public readonly readiness: pulumi.Resource[];
+    /** The notification Secret (and the services Rollouts may subscribe to), when notifications are configured. */
+    public readonly notifications?: RolloutNotifications;
 
     constructor(name: string, args: ArgoRolloutsControllerArgs, opts?: pulumi.ComponentResourceOptions) {
         super("rollout-stacks:platform:ArgoRolloutsController", name, {}, opts);
@@ -47,8 +55,15 @@ export class ArgoRolloutsController extends pulumi.ComponentResource {
             ...chartReference(args.chart, args.version),
             name: ARGO_ROLLOUTS_RELEASE,
             namespace: this.namespace,
-            values: argoRolloutsValues(args.dashboard ?? false, args.values ?? {}),
+            values: argoRolloutsValues(args.dashboard ?? false, args.values ?? {}, args.notifications),
         }, { parent: this, dependsOn: [namespace] });
+        if (args.notifications !== undefined) {
+            this.notifications = new RolloutNotifications(`${name}-notifications`, {
+                namespace: this.namespace,
+                ...args.notifications,
+                configMap: "chart",
+            }, { parent: this, dependsOn: [namespace] });
+        }
 
         addOnNetworkPolicies(this, name, { name: args.namespace, owned: namespace }, args.networkPolicies);
 
@@ -60,14 +75,16 @@ export class ArgoRolloutsController extends pulumi.ComponentResource {
 /**
  * The chart values, wherever the chart is installed from (Pulumi here, or ArgoCD): CRDs kept on
  * uninstall (deleting them would delete every Rollout), metrics Service on, and the chart's own
- * ServiceMonitor off because the Monitoring component owns that one.
+ * ServiceMonitor off because the Monitoring component owns that one. With notifications, the chart's
+ * notification ConfigMap carries their services, triggers and templates.
  */
-export function argoRolloutsValues(dashboard: boolean, overrides: HelmValues): Record<string, unknown> {
+export function argoRolloutsValues(dashboard: boolean, overrides: HelmValues, notifications?: ControllerNotifications): Record<string, unknown> {
     return mergeValues({
         installCRDs: true,
         keepCRDs: true,
         controller: { metrics: { enabled: true, serviceMonitor: { enabled: false } } },
         dashboard: { enabled: dashboard, service: { type: "ClusterIP" } },
+        ...(notifications === undefined ? {} : notificationChartValues(notifications)),
     }, overrides);
 }
 
@@ -102,6 +119,8 @@ export interface ArgoRolloutsApplicationArgs {
     readonly dashboard?: boolean;
     /** Helm values laid over the component's own. @default none */
     readonly values?: HelmValues;
+    /** Notification services, in the chart's ConfigMap; the Secret is created beside the Application. @default none */
+    readonly notifications?: ControllerNotifications;
 }
 
 /**
@@ -117,7 +136,7 @@ export function argoRolloutsApplication(name: string, args: ArgoRolloutsApplicat
             chart: args.chartName,
             targetRevision: args.version,
             releaseName: ARGO_ROLLOUTS_RELEASE,
-            values: argoRolloutsValues(args.dashboard ?? false, args.values ?? {}),
+            values: argoRolloutsValues(args.dashboard ?? false, args.values ?? {}, args.notifications),
         },
         destination: { namespace: args.namespace },
         // The chart's CRDs, cluster roles and their bindings, and the namespace ArgoCD creates.

@@ -14,6 +14,7 @@ export { PlatformNetworkPolicies, type PlatformNetworkPoliciesArgs } from "./pla
 export { PrEnvironment } from "./prEnvironment";
 export { ProgressiveEnvironment } from "./progressiveEnvironment";
 export { ProgressiveService } from "./progressiveService";
+export { RolloutNotifications } from "./rolloutNotifications";
 export { ServiceDeployment } from "./serviceDeployment";
 export { ServiceIngress } from "./serviceIngress";
 

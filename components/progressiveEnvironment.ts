@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { tlsSecretNameFor } from "../lib/naming";
+import { NotificationSubscription } from "../lib/notifications";
 import { DeliveryStrategy } from "../lib/rolloutStrategy";
 import { ServiceSpec } from "../lib/service";
 import { AnalysisTemplates, AnalysisTemplatesArgs } from "./analysisTemplates";
@@ -16,6 +17,8 @@ export interface EnvironmentService {
     readonly image: pulumi.Input<string>;
     /** Replicas while the environment is active. @default the catalogue's `replicas` */
     readonly replicas?: number;
+    /** The image it ran before `image`, which notifications name. @default unnamed */
+    readonly previousImage?: pulumi.Input<string>;
 }
 
 export interface ProgressiveEnvironmentArgs {
@@ -46,6 +49,12 @@ export interface ProgressiveEnvironmentArgs {
     readonly ingressNamespace?: pulumi.Input<string>;
     /** Namespace of the Prometheus that scrapes the services, let in by network policy. @default "monitoring" */
     readonly monitoringNamespace?: pulumi.Input<string>;
+    /** Every Rollout's progress deadline and whether missing it aborts the release. @default the controller's 600 s, no abort */
+    readonly progressDeadline?: { readonly seconds: number; readonly abort: boolean };
+    /** A rollback to one of the last this many revisions skips steps and analysis. @default off */
+    readonly rollbackWindow?: number;
+    /** Notification triggers every Rollout subscribes to. @default none */
+    readonly notifications?: readonly NotificationSubscription[];
 }
 
 /** What a long-lived environment tells its users about one service. */
@@ -100,7 +109,7 @@ export class ProgressiveEnvironment extends EnvironmentComponent<EnvironmentServ
             ...args.analysis,
         }, { ...inNamespace, dependsOn: after });
 
-        const workloads = args.services.map(({ spec, image, replicas }, index) => {
+        const workloads = args.services.map(({ spec, image, replicas, previousImage }, index) => {
             const workload = new ProgressiveService(`${name}-${spec.name}`, {
                 namespace: namespace,
                 service: spec,
@@ -114,6 +123,10 @@ export class ProgressiveEnvironment extends EnvironmentComponent<EnvironmentServ
                 host: args.host,
                 tls: index === 0 || !("clusterIssuer" in args.tls) ? args.tls : { secretName: pulumi.output(args.host).apply(tlsSecretNameFor) },
                 ingressClassName: args.ingressClassName,
+                progressDeadline: args.progressDeadline,
+                rollbackWindow: args.rollbackWindow,
+                notifications: args.notifications,
+                previousImage,
             }, { ...inNamespace, dependsOn: withDependency(after, templates) });
             return { spec, image, workload };
         });

@@ -2,6 +2,7 @@ import type { IServiceMonitor } from "@kubernetes-models/prometheus-operator/mon
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ARGO_API_VERSION, RolloutSpec } from "../lib/argoTypes";
+import { NotificationSubscription, PREVIOUS_IMAGE_ANNOTATION, subscriptionAnnotations } from "../lib/notifications";
 import { canonicalQuantity } from "../lib/quantity";
 import { clusterServiceHost } from "../lib/naming";
 import { PodTemplateArgs, securePodTemplate } from "../lib/podTemplate";
@@ -46,6 +47,17 @@ export interface ProgressiveServiceArgs extends PodTemplateArgs {
     readonly ingressClassName?: pulumi.Input<string>;
     /** Path of the app's Prometheus metrics on its http port. @default "/metrics" */
     readonly metricsPath?: string;
+    /**
+     * How long a release may go without progress (new pods becoming ready) before the controller
+     * marks it Degraded, and whether it then aborts. @default the controller's 600 s, no abort
+     */
+    readonly progressDeadline?: { readonly seconds: number; readonly abort: boolean };
+    /** A rollback to one of the last this many revisions skips steps and analysis; at most `revisionHistoryLimit`. @default off */
+    readonly rollbackWindow?: number;
+    /** Notification triggers the Rollout subscribes to (lib/notifications.ts). @default none */
+    readonly notifications?: readonly NotificationSubscription[];
+    /** The image the service ran before `image`, which notifications name. @default unnamed */
+    readonly previousImage?: pulumi.Input<string>;
 }
 
 /** A Rollout spec as Pulumi takes it: the model's fields, with a pod template whose values may be outputs. */
@@ -89,6 +101,14 @@ export class ProgressiveService extends pulumi.ComponentResource {
         const revisionHistoryLimit = args.revisionHistoryLimit ?? 5;
         if (!Number.isInteger(revisionHistoryLimit) || revisionHistoryLimit < 0) {
             throw new pulumi.ResourceError(`revisionHistoryLimit must be a whole number of at least 0, got ${revisionHistoryLimit}`, this);
+        }
+        const { progressDeadline, rollbackWindow } = args;
+        if (progressDeadline !== undefined && (!Number.isInteger(progressDeadline.seconds) || progressDeadline.seconds < 1)) {
+            throw new pulumi.ResourceError(`progressDeadline.seconds must be a whole number of at least 1, got ${progressDeadline.seconds}`, this);
+        }
+        if (rollbackWindow !== undefined && (!Number.isInteger(rollbackWindow) || rollbackWindow < 1 || rollbackWindow > revisionHistoryLimit)) {
+            throw new pulumi.ResourceError(`rollbackWindow must be a whole number from 1 to revisionHistoryLimit (${revisionHistoryLimit}), got ${rollbackWindow}; ` +
+                "a rollback skips steps only to a ReplicaSet the Rollout still keeps", this);
         }
         const restartStrategy = args.restartStrategy ?? "template";
         const names = rolloutServiceNames(spec.name, args.strategy);
@@ -140,6 +160,10 @@ export class ProgressiveService extends pulumi.ComponentResource {
             }),
             strategy: rolloutStrategy(spec.name, args.strategy),
             ...(restartStrategy === "restartAt" && args.deployedAt !== undefined ? { restartAt: args.deployedAt } : {}),
+            ...(progressDeadline === undefined
+                ? {}
+                : { progressDeadlineSeconds: progressDeadline.seconds, ...(progressDeadline.abort ? { progressDeadlineAbort: true } : {}) }),
+            ...(rollbackWindow === undefined ? {} : { rollbackWindow: { revisions: rollbackWindow } }),
         };
         this.rollout = new k8s.apiextensions.CustomResource(`${name}-rollout`, {
             apiVersion: ARGO_API_VERSION,
@@ -148,14 +172,16 @@ export class ProgressiveService extends pulumi.ComponentResource {
                 name: spec.name,
                 namespace: args.namespace,
                 labels,
-                annotations: {
+                annotations: pulumi.output(args.previousImage).apply((previousImage) => ({
                     // Never awaited, explicitly so that PULUMI_K8S_AWAIT_ALL cannot turn waiting on
                     // (docs/progressive-delivery.md, "What `pulumi up` waits for").
                     "pulumi.com/skipAwait": "true",
                     // `kubectl argo rollouts restart` writes spec.restartAt with its own field manager;
                     // forcing our apply takes it back instead of failing on a field-manager conflict.
                     "pulumi.com/patchForce": "true",
-                },
+                    ...subscriptionAnnotations(args.notifications ?? []),
+                    ...(previousImage === undefined || previousImage === "" ? {} : { [PREVIOUS_IMAGE_ANNOTATION]: previousImage }),
+                })),
             },
             spec: rolloutSpec,
         }, {

@@ -1,6 +1,7 @@
 import { z } from "zod";
-import { pauseDurationSeconds } from "../lib/duration";
+import { goDurationSeconds, pauseDurationSeconds } from "../lib/duration";
 import { labelKeyProblem } from "../lib/naming";
+import { NOTIFICATION_TRIGGER_NAMES, NOTIFICATION_TRIGGERS, SLACK_SERVICE } from "../lib/notifications";
 import { ANALYSIS_TEMPLATE_NAMES, CanaryStep } from "../lib/rolloutStrategy";
 import { movedToAppMetrics } from "./appMetrics";
 import { dnsLabel, dnsName, dnsSubdomain, exactlyOneOf, goDuration, MAX_INT32, replicaCount } from "./primitives";
@@ -199,6 +200,45 @@ function isReservedNamespace(name: string): boolean {
 
 const RESTART_STRATEGIES = ["template", "restartAt"] as const;
 
+/** Bounds of `progressDeadlineSeconds`: long enough for a pod to pull and start, short enough to mean something. */
+export const PROGRESS_DEADLINE_BOUNDS = { min: 10, max: 86_400 } as const;
+
+/**
+ * Revisions a rollback may skip steps to: the old ReplicaSet must still exist, and each Rollout keeps
+ * ProgressiveService's default `revisionHistoryLimit` of them.
+ */
+export const MAX_ROLLBACK_WINDOW = 5;
+
+/** A notification service's name as the platform's `argoRollouts.notifications` defines it. */
+export const notificationServiceName = z.string({ error: "expected a notification service's name, such as ops or slack" })
+    .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { error: "expected a service name: lowercase letters, digits and '-'" })
+    .max(63, { error: "expected at most 63 characters" });
+
+const subscriptionSchema = z.strictObject({
+    trigger: z.enum(NOTIFICATION_TRIGGER_NAMES, {
+        error: (issue) => `no trigger named ${JSON.stringify(issue.input)}; the platform defines ${NOTIFICATION_TRIGGER_NAMES.join(", ")}`,
+    }),
+    /** A webhook's name under platform.argoRollouts.notifications.webhooks, or slack. */
+    service: notificationServiceName,
+    /** Slack channels, separated by `;`; a webhook takes none. */
+    recipient: z.string({ error: "expected Slack channels such as releases or releases;oncall" })
+        .regex(/^[^\s;]+(;[^\s;]+)*$/, { error: "expected Slack channels separated by ';' without spaces, such as releases;oncall" }).optional(),
+}).superRefine((subscription, ctx) => {
+    if (subscription.service === SLACK_SERVICE && subscription.recipient === undefined) {
+        ctx.addIssue({ code: "custom", path: ["recipient"], message: "Slack needs a channel to post to; give recipient, e.g. releases" });
+    }
+    if (subscription.service !== SLACK_SERVICE && subscription.recipient !== undefined) {
+        ctx.addIssue({ code: "custom", path: ["recipient"], message: `a webhook posts to its URL and takes no recipient; remove recipient, or subscribe ${SLACK_SERVICE}` });
+    }
+});
+
+/** `environment.notifications`: which triggers the environment's Rollouts subscribe to, on which service. */
+const notificationsSchema = z.strictObject({
+    subscriptions: z.array(subscriptionSchema, {
+        error: `expected a list such as [{ trigger: on-rollout-aborted, service: ops }]; triggers: ${Object.keys(NOTIFICATION_TRIGGERS).join(", ")}`,
+    }).default([]),
+});
+
 export const environmentSchema = z.strictObject({
     /** Names the namespace, e.g. `dev`. */
     name: dnsLabel.refine((name) => !isReservedNamespace(name), {
@@ -224,6 +264,74 @@ export const environmentSchema = z.strictObject({
     ingressNamespace: dnsLabel.default("ingress-nginx"),
     /** Namespace of the Prometheus that scrapes the services, let in by network policy. */
     monitoringNamespace: dnsLabel.default("monitoring"),
+    /** Seconds a release may go without progress (pods becoming ready) before the controller marks it Degraded; the controller's 600 unless set. */
+    progressDeadlineSeconds: wholeNumber(PROGRESS_DEADLINE_BOUNDS.min, `${PROGRESS_DEADLINE_BOUNDS.min} to ${PROGRESS_DEADLINE_BOUNDS.max} seconds`)
+        .max(PROGRESS_DEADLINE_BOUNDS.max, { error: `expected at most ${PROGRESS_DEADLINE_BOUNDS.max} seconds (a day); a longer deadline never fires in practice` })
+        .optional(),
+    /** Abort a release that misses its progress deadline: traffic back on the stable ReplicaSet. */
+    progressDeadlineAbort: z.boolean({ error: "expected true or false" }).default(false),
+    /** A rollback to one of the last N revisions goes straight to that revision, with no steps and no analysis. @default off */
+    rollbackWindow: wholeNumber(1, `1 to ${MAX_ROLLBACK_WINDOW} revisions`)
+        .max(MAX_ROLLBACK_WINDOW, { error: `expected at most ${MAX_ROLLBACK_WINDOW} revisions: each Rollout keeps ${MAX_ROLLBACK_WINDOW} old ReplicaSets, and a rollback can only skip steps to one that still exists` })
+        .optional(),
+    notifications: notificationsSchema.prefault({}),
+}).superRefine((environment, ctx) => {
+    if (environment.progressDeadlineAbort && environment.progressDeadlineSeconds === undefined) {
+        ctx.addIssue({
+            code: "custom",
+            path: ["progressDeadlineAbort"],
+            message: "an abort at the progress deadline needs the deadline: set progressDeadlineSeconds (e.g. 600), or remove progressDeadlineAbort",
+        });
+    }
+    checkDeadlineOutlastsPromotionAnalysis(environment, ctx);
 });
 
+/**
+ * The controller does not count canary pause and analysis steps, nor a blue/green pause, against
+ * the progress deadline; a blue/green promotion analysis with auto-promotion runs while the clock
+ * goes on, so a deadline shorter than the analysis would abort every release before it is judged.
+ */
+function checkDeadlineOutlastsPromotionAnalysis(
+    environment: { readonly progressDeadlineSeconds?: number | undefined; readonly strategy: unknown; readonly analysis: z.output<typeof analysisSchema> },
+    ctx: z.RefinementCtx,
+): void {
+    const deadline = environment.progressDeadlineSeconds;
+    const strategy = environment.strategy as { blueGreen?: z.output<typeof blueGreenSchema> } | undefined;
+    const blueGreen = strategy?.blueGreen;
+    if (deadline === undefined || blueGreen === undefined || (blueGreen.prePromotionAnalysis === undefined && blueGreen.postPromotionAnalysis === undefined)) {
+        return;
+    }
+    const { interval, count, initialDelay } = environment.analysis;
+    if (typeof interval !== "string" || typeof count !== "number" || (initialDelay !== undefined && typeof initialDelay !== "string")) {
+        return; // reported where it was given
+    }
+    const analysisSeconds = (goDurationSeconds(initialDelay ?? "0s") ?? 0) + (goDurationSeconds(interval) ?? 0) * count;
+    if (deadline <= analysisSeconds) {
+        ctx.addIssue({
+            code: "custom",
+            path: ["progressDeadlineSeconds"],
+            message: `a blue/green promotion analysis takes about ${analysisSeconds}s (initialDelay + count × interval) and counts against the deadline; ` +
+                `raise progressDeadlineSeconds above ${analysisSeconds}`,
+        });
+    }
+}
+
 export type EnvironmentConfig = z.output<typeof environmentSchema>;
+
+/**
+ * Subscriptions naming a service the stack's platform does not define, at their path below the
+ * stack's config. Only a stack that holds both `environment` and `platform` can tell; the check
+ * belongs to the stack schema (config/schema.ts), beside the other checks across the two keys.
+ */
+export function unknownSubscriptionServices(
+    environment: Pick<EnvironmentConfig, "notifications">,
+    knownServices: readonly string[],
+): { readonly path: (string | number)[]; readonly message: string }[] {
+    const known = knownServices.length === 0 ? "none (set platform.argoRollouts.notifications)" : knownServices.join(", ");
+    return environment.notifications.subscriptions.flatMap((subscription, index) => knownServices.includes(subscription.service)
+        ? []
+        : [{
+            path: ["environment", "notifications", "subscriptions", index, "service"],
+            message: `no notification service named ${subscription.service} in platform.argoRollouts.notifications; known: ${known}`,
+        }]);
+}

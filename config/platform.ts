@@ -4,6 +4,8 @@ import { IN_CLUSTER_SERVER, projectPermits } from "../lib/argoCd";
 import { ChartSource, HelmValues } from "../lib/helmCharts";
 import { cidrProblem } from "../lib/cidr";
 import { movedToAppMetrics } from "./appMetrics";
+import { SLACK_SERVICE } from "../lib/notifications";
+import { notificationServiceName } from "./environment";
 import { cidr, dnsLabel, dnsSubdomain, labels, port } from "./primitives";
 import { secret } from "./secrets";
 
@@ -112,11 +114,87 @@ const sharedNetworkPoliciesSchema = z.strictObject({
     }
 });
 
+/** Loopback hosts: the one place a plain-http notification URL is allowed (a receiver beside a local controller, in tests). */
+function isLoopbackHost(hostname: string): boolean {
+    return hostname === "localhost" || hostname === "[::1]" || /^127(\.\d{1,3}){3}$/.test(hostname);
+}
+
+/** A URL notifications are sent to: https, or http on the loopback address. The message never quotes it (it is secret). */
+const notificationUrl = (example: string) => z.string({ error: `expected an https:// URL such as ${example}` }).superRefine((value, ctx) => {
+    let url: URL;
+    try {
+        url = new URL(value);
+    } catch {
+        ctx.addIssue({ code: "custom", message: `expected an https:// URL such as ${example}` });
+        return;
+    }
+    if (url.protocol !== "https:" && !(url.protocol === "http:" && isLoopbackHost(url.hostname))) {
+        ctx.addIssue({
+            code: "custom",
+            message: `expected an https:// URL (the payload names services, images and failures; plain http is allowed only to 127.0.0.1 or localhost), got a ${url.protocol.slice(0, -1)} URL`,
+        });
+    }
+});
+
+/** An HTTP header name (RFC 9110 token). */
+const headerName = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+const webhookSchema = z.strictObject({
+    /** Where the JSON is POSTed; secret (such URLs often carry a token). */
+    url: secret(notificationUrl("https://hooks.example.com/releases")).transform((url): pulumi.Input<string> => url),
+    /** Headers sent with every request, e.g. Authorization; their values are secret. */
+    headers: secret(z.record(z.string(), z.string({ error: "expected a header value (a string)" })))
+        .superRefine((headers, ctx) => {
+            for (const name of Object.keys(headers)) {
+                if (!headerName.test(name)) {
+                    ctx.addIssue({ code: "custom", path: [name], message: "expected an HTTP header name such as Authorization or X-Api-Key" });
+                }
+            }
+        })
+        .transform((headers): Readonly<Record<string, pulumi.Input<string>>> => headers)
+        .default({}),
+});
+
+const slackSchema = z.strictObject({
+    /** A bot token (xoxb-...), secret. */
+    token: secret(z.string({ error: "expected a Slack bot token such as xoxb-..." }).min(1, { error: "expected a Slack bot token such as xoxb-..." }))
+        .transform((token): pulumi.Input<string> => token),
+    /** A Slack-compatible API's base URL; Slack's own unless given. */
+    apiUrl: notificationUrl("https://slack.com/api/").optional(),
+    /** The name messages are posted as. */
+    username: z.string().min(1).optional(),
+});
+
+/**
+ * `argoRollouts.notifications`: the services Argo Rollouts' notification engine may send to
+ * (docs/progressive-delivery.md, "Notifications"). Environments subscribe to them by name.
+ */
+const notificationsSchema = z.strictObject({
+    webhooks: z.record(z.string(), webhookSchema, { error: "expected a map of webhook name to { url, headers }" })
+        .superRefine((webhooks, ctx) => {
+            for (const name of Object.keys(webhooks)) {
+                const problem = !notificationServiceName.safeParse(name).success
+                    ? "expected a webhook name: lowercase letters, digits and '-', at most 63 characters"
+                    : name === SLACK_SERVICE ? `${SLACK_SERVICE} names the Slack service; call the webhook something else` : undefined;
+                if (problem !== undefined) {
+                    ctx.addIssue({ code: "custom", path: [name], message: problem });
+                }
+            }
+        })
+        .default({}),
+    slack: slackSchema.optional(),
+});
+
+/** The notification services as the stack creates them; URLs, header values and the token are Pulumi secrets once loaded. */
+export type NotificationsConfig = z.output<typeof notificationsSchema>;
+
 const argoRolloutsSchema = z.strictObject({
     ...addOnFields("argoRollouts"),
     installVia: z.enum(["helm", "argocd", "external"], { error: "expected helm, argocd or external" }).default("helm"),
     dashboard: z.boolean({ error: "expected true or false" }).default(false),
     networkPolicies: z.strictObject({ enabled: policiesSwitch, ingressController }).prefault({}),
+    /** Unset: the stack writes no notification ConfigMap or Secret, and leaves whatever is there alone. */
+    notifications: notificationsSchema.optional(),
 });
 
 const gitRepository = z.string().regex(/^(?:(?:https?|ssh|oci):\/\/\S+|[\w.-]+@[\w.-]+:\S+)$/, {
@@ -263,7 +341,7 @@ type PoliciesOf<Schema extends { readonly shape: { readonly networkPolicies: z.Z
     { readonly networkPolicies?: Omit<z.output<Schema["shape"]["networkPolicies"]>, "enabled"> };
 
 export type ArgoRolloutsConfig = AddOnConfig<InstallViaHelm | InstallViaArgoCd | InstallViaExternal,
-    Pick<z.output<typeof argoRolloutsSchema>, "dashboard"> & PoliciesOf<typeof argoRolloutsSchema>>;
+    Pick<z.output<typeof argoRolloutsSchema>, "dashboard" | "notifications"> & PoliciesOf<typeof argoRolloutsSchema>>;
 export type ArgoCdConfig = AddOnConfig<InstallViaHelm | InstallViaExternal,
     Pick<z.output<typeof argoCdSchema>, "project" | "applications" | "cascadeDelete"> & PoliciesOf<typeof argoCdSchema>>;
 export type MonitoringConfig = AddOnConfig<MonitoringViaHelm | InstallViaExternal,
@@ -328,12 +406,14 @@ export const platformSchema = platformFields.superRefine((platform, ctx) => {
     checkOwnership(platform, ctx);
     checkUnique(certManager.clusterIssuers.map((issuer) => issuer.name), ["certManager", "clusterIssuers"], "ClusterIssuer", ctx);
     checkNetworkPolicies(platform, ctx);
+    checkNotifications(platform, ctx);
 }).transform((platform, ctx) => platformConfig(platform, reportTo(ctx)) ?? z.NEVER);
 
 /** Each add-on in the shape of its install mode; undefined, with the problems reported, when a mode lacks what it needs. */
 function platformConfig(platform: PlatformFields, report: Report): PlatformConfig | undefined {
     const { argoRollouts: rollouts, argoCd: cd, monitoring: grafana, certManager: certs } = platform;
-    const argoRollouts = addOn(rollouts, { dashboard: rollouts.dashboard, ...policies(rollouts) }, () => rolloutsInstall(rollouts, report));
+    const argoRollouts = addOn(rollouts, { dashboard: rollouts.dashboard, notifications: rollouts.notifications, ...policies(rollouts) },
+        () => rolloutsInstall(rollouts, report));
     const argoCd = addOn(cd, { project: cd.project, applications: cd.applications, cascadeDelete: cd.cascadeDelete, ...policies(cd) },
         () => helmOrExternal(cd));
     const monitoring = addOn(grafana, { canaryErrorMargin: grafana.canaryErrorMargin, resourceLabels: grafana.resourceLabels, ...policies(grafana) },
@@ -361,6 +441,17 @@ function sharedPolicies(shared: PlatformFields["networkPolicies"]): PlatformNetw
         ingressNamespace: shared.ingressNamespace,
         ...(shared.webhookSources === undefined ? {} : { webhookSources: shared.webhookSources }),
     };
+}
+
+/** Notification services of a controller that is off would never be read. */
+function checkNotifications(platform: PlatformFields, ctx: z.RefinementCtx): void {
+    if (!platform.argoRollouts.enabled && platform.argoRollouts.notifications !== undefined) {
+        ctx.addIssue({
+            code: "custom",
+            path: ["argoRollouts", "notifications"],
+            message: "argoRollouts is off (argoRollouts.enabled: false), so no controller of this stack reads its notifications; turn it on (installVia: external for a controller installed elsewhere) or remove notifications",
+        });
+    }
 }
 
 /** Policies asked for on an add-on that is off would have no namespace to go into. */

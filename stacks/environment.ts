@@ -36,6 +36,11 @@ export function deployEnvironmentStack(
         ingressClassName: environment.ingressClassName,
         ingressNamespace: environment.ingressNamespace,
         monitoringNamespace: environment.monitoringNamespace,
+        progressDeadline: environment.progressDeadlineSeconds === undefined
+            ? undefined
+            : { seconds: environment.progressDeadlineSeconds, abort: environment.progressDeadlineAbort },
+        rollbackWindow: environment.rollbackWindow,
+        notifications: environment.notifications.subscriptions,
     }, { dependsOn: opts.dependsOn });
 
     return {
@@ -48,3 +53,4 @@ export function deployEnvironmentStack(
         services: deployed.services,
     };
 }
+

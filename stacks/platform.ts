@@ -5,6 +5,7 @@ import { ArgoRolloutsController, argoRolloutsApplication, argoRolloutsMetrics } 
 import { CertManager } from "../components/certManager";
 import { Monitoring, MonitoringInstall } from "../components/monitoring";
 import { PlatformNetworkPolicies } from "../components/platformNetworkPolicies";
+import { RolloutNotifications } from "../components/rolloutNotifications";
 import { StackConfig } from "../config";
 import { ApiServerSetting, MonitoringViaHelm, PlatformConfig, ROLLOUTS_APPLICATION } from "../config/platform";
 import { ANY_ADDRESS } from "../lib/cidr";
@@ -12,7 +13,7 @@ import { AddOnPolicies, ApiServerAddresses, apiServerAddresses, NamedNetworkPoli
 
 /** What the platform tells its users: per enabled add-on, where it runs and what it made. */
 interface PlatformOutputs {
-    argoRollouts?: { installVia: string; namespace: string; dashboard: boolean };
+    argoRollouts?: { installVia: string; namespace: string; dashboard: boolean; notificationServices: string[] };
     argoCd?: { namespace: string; project: string; applications: string[] };
     monitoring?: { namespace: string; dashboards: string[] };
     certManager?: { namespace: string; clusterIssuers: string[] };
@@ -62,11 +63,20 @@ export function deployPlatformStack(config: StackConfig, platform: PlatformConfi
             dashboard: argoRollouts.dashboard,
             values: argoRollouts.values,
             networkPolicies: policiesOf((settings) => ({ addOn: "argoRollouts", ingressController: settings.ingressController }), argoRollouts),
+            notifications: argoRollouts.notifications,
         });
         readiness.push(...controller.readiness);
     }
     if (argoRollouts.enabled) {
-        outputs.argoRollouts = { installVia: argoRollouts.installVia, namespace: argoRollouts.namespace, dashboard: argoRollouts.dashboard };
+        const notifications = argoRollouts.notifications;
+        outputs.argoRollouts = {
+            installVia: argoRollouts.installVia,
+            namespace: argoRollouts.namespace,
+            dashboard: argoRollouts.dashboard,
+            notificationServices: notifications === undefined
+                ? []
+                : [...Object.keys(notifications.webhooks), ...(notifications.slack === undefined ? [] : ["slack"])],
+        };
     }
 
     if (monitoring.enabled) {
@@ -106,6 +116,7 @@ export function deployPlatformStack(config: StackConfig, platform: PlatformConfi
                 namespace: argoRollouts.namespace,
                 dashboard: argoRollouts.dashboard,
                 values: argoRollouts.values,
+                notifications: argoRollouts.notifications,
             }));
         }
         const cd = new ArgoCd("argo-cd", {
@@ -129,7 +140,16 @@ export function deployPlatformStack(config: StackConfig, platform: PlatformConfi
         outputs.argoCd = { namespace: argoCd.namespace, project: argoCd.project.name, applications: applications.map((app) => app.name) };
     }
 
-    // Not installed by this stack: the controller's namespace is someone else's, so its policies stand alone.
+    // Not installed by this stack: the controller's namespace is someone else's, so its policies and
+    // notification config stand alone. ArgoCD's chart writes the ConfigMap; an external controller's
+    // is this stack's (docs/progressive-delivery.md, "Who owns the notification config").
+    if (argoRollouts.enabled && argoRollouts.installVia !== "helm" && argoRollouts.notifications !== undefined) {
+        new RolloutNotifications("argo-rollouts-notifications", {
+            namespace: argoRollouts.namespace,
+            ...argoRollouts.notifications,
+            configMap: argoRollouts.installVia === "argocd" ? "chart" : "component",
+        }, { dependsOn: rolloutsApplication === undefined ? [] : [rolloutsApplication] });
+    }
     if (argoRollouts.enabled && argoRollouts.installVia !== "helm") {
         const policies = policiesOf((settings) => ({ addOn: "argoRollouts", ingressController: settings.ingressController }), argoRollouts);
         if (policies !== undefined) {

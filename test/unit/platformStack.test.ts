@@ -87,7 +87,7 @@ describe("platform stack", () => {
             assert.ok(run.ofType(SERVICE_MONITOR).some((r) => r.name === "monitoring-argo-rollouts-monitor"));
             assert.equal(run.ofType(PROMETHEUS_RULE).length, 1);
             assert.equal(run.ofType(CONFIG_MAP).filter((r) => r.inputs.metadata.labels?.grafana_dashboard === "1").length, 3);
-            assert.deepEqual(run.outputs.platform.argoRollouts, { installVia: "helm", namespace: "argo-rollouts", dashboard: true });
+            assert.deepEqual(run.outputs.platform.argoRollouts, { installVia: "helm", namespace: "argo-rollouts", dashboard: true, notificationServices: [] });
             assert.deepEqual(run.outputs.platform.certManager, { namespace: "cert-manager", clusterIssuers: ["selfsigned"] });
         });
 
