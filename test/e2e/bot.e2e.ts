@@ -504,6 +504,16 @@ describe("release bot on the real engine", () => {
             const back = await settled("Healthy");
             assert.deepEqual([back.images, back.replicas.updated, back.aborted], [[image("v2")], 5, false]);
 
+            // An image that never starts: --wait and status say why, from the pods, and undo goes back.
+            const stuck = failed(await bot("release", stackName, "--image", `cart-service=${image("v5-kwok-missing")}`, "--wait", "--timeout", "25s"), 6);
+            assert.match(stuck.error, new RegExp(`^cart-service did not settle within 25s; it was last Progressing at step 0/4 \\(pods of the new revision: ` +
+                `ImagePullBackOff on ${image("v5-kwok-missing").replace(/\./g, "\\.")}: Back-off pulling image`));
+            const seen = cartOf(await bot("status", stackName, "cart-service"));
+            assert.deepEqual(seen.podFailure?.reason, "ImagePullBackOff");
+            const rescued = succeeded<UndoResult>(await bot("undo", stackName, "cart-service", "--wait", "--timeout", "3m"));
+            assert.deepEqual([rescued.from, rescued.to], [image("v5-kwok-missing"), image("v2")]);
+            assert.deepEqual((await settled("Healthy")).images, [image("v2")]);
+
             // The undo is in the config, so the next plain `pulumi up` keeps it.
             const images = JSON.parse((await stack.getConfig("rollout-stacks:images")).value) as Record<string, string>;
             assert.equal(images["cart-service"], image("v2"));
