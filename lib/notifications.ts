@@ -98,11 +98,12 @@ const PREAMBLE = [
     // The reason a release stopped: a failed (or errored) analysis and the metrics that failed it,
     // else a progress deadline that ran out, else the Rollout's own message.
     `{{- $reason := "" -}}`,
-    `{{- range .rollout.status.conditions }}{{ if eq .reason "ProgressDeadlineExceeded" }}{{ $reason = printf "progress deadline of %vs exceeded: %s" $.rollout.spec.progressDeadlineSeconds .message }}{{ end }}{{ end -}}`,
     `{{- with .analysisRuns }}{{ with index . 0 }}{{ if or (eq .status.phase "Failed") (eq .status.phase "Error") -}}`,
-    `{{- $failed := list }}{{ range .status.metricResults }}{{ if or (eq .phase "Failed") (eq .phase "Error") }}{{ $last := "" }}{{ with .measurements }}{{ $last = (index . (sub (len .) 1)).value }}{{ end }}{{ $failed = append $failed (printf "%s %s (measured %s)" .name .phase $last) }}{{ end }}{{ end -}}`,
+    `{{- $failed := list }}{{ range .status.metricResults }}{{ if or (eq .phase "Failed") (eq .phase "Error") }}{{ $last := "" }}{{ with .measurements }}{{ $last = (index . (sub (len .) 1)).value | trimAll "[]" }}{{ end }}{{ $failed = append $failed (printf "%s %s (measured %s)" .name .phase $last) }}{{ end }}{{ end -}}`,
     `{{- $reason = printf "analysis %s %s: %s" .metadata.name .status.phase (join "; " $failed | default .status.message) -}}`,
     `{{- end }}{{ end }}{{ end -}}`,
+    // Else, for an abort, the deadline: the notification is sent as the controller aborts, before it records why.
+    `{{- if and (not $reason) .rollout.spec.progressDeadlineAbort }}{{ range .rollout.status.conditions }}{{ if and (eq .type "Progressing") (eq .status "True") }}{{ $reason = printf "progress deadline of %vs exceeded: no progress since %s (%s)" $.rollout.spec.progressDeadlineSeconds .lastUpdateTime .message }}{{ end }}{{ end }}{{ end -}}`,
     `{{- if not $reason }}{{ $reason = .rollout.status.message | default "" }}{{ end -}}`,
     `{{- $steps := list }}{{ with .rollout.spec.strategy.canary }}{{ $steps = .steps | default list }}{{ end -}}`,
     `{{- $stepIndex := .rollout.status.currentStepIndex | default 0 | int -}}`,
@@ -191,15 +192,27 @@ function yamlBlock(text: string, indent: number): string {
 }
 
 /**
- * When each trigger sends. An aborted release raises `RolloutAborted` twice when its progress
- * deadline ran out: once as the deadline passes, before the Rollout records why, and once on the
- * next pass, with the `ProgressDeadlineExceeded` condition in place. Only the second is sent, so
- * that it can name the deadline; an abort by a failed analysis (which names its AnalysisRun) and one
- * by a person (`status.abort` already set) are sent at once.
+ * When each trigger sends (docs/progressive-delivery.md, "How the controller decides to notify").
+ * The controller has two paths: on each event it raises on a Rollout, it sends the event's trigger
+ * if the trigger has no condition or its condition holds for the Rollout as it was before the event;
+ * and on each change of a Rollout it sends every subscribed trigger whose condition has come to
+ * hold, which can send twice when two changes come close together.
+ *
+ * `RolloutAborted` is raised twice when a progress deadline aborts a release: as the deadline passes,
+ * and on the next pass. So the aborted trigger holds only for the moment before the first event of
+ * an abort: no abort recorded yet, and either the newest analysis has failed or no progress has been
+ * made for the deadline. No change of the Rollout is made in that moment, so the second path never
+ * sees it. An abort by a person (`status.abort` set before the controller's pass) is not announced.
  */
 const TRIGGER_CONDITIONS: Readonly<Record<NotificationTrigger, string | undefined>> = {
     "on-rollout-completed": undefined,
-    "on-rollout-aborted": `rollout.status.abort == true || (analysisRuns != nil && len(analysisRuns) > 0 && analysisRuns[0].status.phase in ["Failed", "Error"])`,
+    "on-rollout-aborted": [
+        `rollout.status.abort != true && (`,
+        `(analysisRuns != nil && len(analysisRuns) > 0 && analysisRuns[0].status.phase in ["Failed", "Error"]) || `,
+        `(rollout.spec.progressDeadlineAbort == true && rollout.spec.progressDeadlineSeconds != nil && `,
+        `any(rollout.status.conditions ?? [], {.type == "Progressing" && .status == "True" && `,
+        `now() - date(.lastUpdateTime) >= duration(string(int(rollout.spec.progressDeadlineSeconds)) + "s")})))`,
+    ].join(""),
     "on-analysis-run-failed": undefined,
     "on-rollout-step-completed": undefined,
 };
