@@ -116,4 +116,52 @@ describe("environment config", () => {
         assert.match(error.message, /rollout-stacks:environment\.strategy\.canary\.steps\[0\]\.setWeight/);
         assert.deepEqual(resources.map((r) => r.type), ["pulumi:pulumi:Stack"]);
     });
+
+    describe("progress deadline and rollback window", () => {
+        const bg = { blueGreen: {} };
+        const DEADLINE = "rollout-stacks:environment.progressDeadlineSeconds";
+
+        it("takes whole seconds within bounds, and an abort only with a deadline", () => {
+            const environment = loadConfig(source(env(bg, { progressDeadlineSeconds: 600, progressDeadlineAbort: true, rollbackWindow: 3 }))).environment!;
+            assert.deepEqual([environment.progressDeadlineSeconds, environment.progressDeadlineAbort, environment.rollbackWindow], [600, true, 3]);
+            const plain = loadConfig(source(env(bg))).environment!;
+            assert.deepEqual([plain.progressDeadlineSeconds, plain.progressDeadlineAbort, plain.rollbackWindow], [undefined, false, undefined]);
+        });
+
+        it("refuses a negative, fractional, too short or too long deadline", () => {
+            assertRejected(env(bg, { progressDeadlineSeconds: -5 }), DEADLINE, /expected 10 to 86400 seconds/, /given: -5/);
+            assertRejected(env(bg, { progressDeadlineSeconds: 60.5 }), DEADLINE, /expected a whole number/);
+            assertRejected(env(bg, { progressDeadlineSeconds: 5 }), DEADLINE, /expected 10 to 86400 seconds/);
+            assertRejected(env(bg, { progressDeadlineSeconds: 90_000 }), DEADLINE, /at most 86400 seconds/);
+        });
+
+        it("refuses an abort without a deadline", () => {
+            assertRejected(env(bg, { progressDeadlineAbort: true }), "rollout-stacks:environment.progressDeadlineAbort",
+                /needs the deadline: set progressDeadlineSeconds/);
+        });
+
+        it("refuses a deadline a blue/green promotion analysis would outlast", () => {
+            assertRejected(env({ blueGreen: { prePromotionAnalysis: { templates: ["success-rate"] } } },
+                { progressDeadlineSeconds: 60, analysis: { interval: "30s", count: 3, initialDelay: "10s" } }),
+            DEADLINE, /takes about 100s .* raise progressDeadlineSeconds above 100/);
+            loadConfig(source(env({ blueGreen: { prePromotionAnalysis: { templates: ["success-rate"] } } },
+                { progressDeadlineSeconds: 101, analysis: { interval: "30s", count: 3, initialDelay: "10s" } })));
+        });
+
+        it("refuses a rollback window beyond the revisions a Rollout keeps", () => {
+            assertRejected(env(bg, { rollbackWindow: 6 }), "rollout-stacks:environment.rollbackWindow", /at most 5 revisions: each Rollout keeps 5 old ReplicaSets/);
+            assertRejected(env(bg, { rollbackWindow: 0 }), "rollout-stacks:environment.rollbackWindow", /expected 1 to 5 revisions/);
+        });
+
+        it("turns both on in prod's stack file, and leaves them off in dev's", () => {
+            const only = (stack: string) => {
+                const { imageTag, environment } = stackFileConfig(stack);
+                return loadConfig(source({ imageTag, environment })).environment!;
+            };
+            const prod = only("prod");
+            assert.deepEqual([prod.progressDeadlineSeconds, prod.progressDeadlineAbort, prod.rollbackWindow], [600, true, 3]);
+            const dev = only("dev");
+            assert.deepEqual([dev.progressDeadlineAbort, dev.rollbackWindow], [false, undefined]);
+        });
+    });
 });
