@@ -1,4 +1,5 @@
 import { Command as CommanderCommand, CommanderError, CommandUnknownOpts, Help, HelpConfiguration } from "@commander-js/extra-typings";
+import { historyCommand } from "./commands/history";
 import { prPauseCommand, prResumeCommand } from "./commands/prActive";
 import { prDownCommand } from "./commands/prDown";
 import { prPreviewCommand } from "./commands/prPreview";
@@ -16,7 +17,7 @@ import { BotCommand, InvalidValue } from "./options";
 /** `rollout-bot pr <command>`: the PR environments. */
 const PR_COMMANDS = [prUpCommand, prPreviewCommand, prDownCommand, prPauseCommand, prResumeCommand, prReapCommand] as const;
 /** `rollout-bot <command>`: commands on any stack. */
-const STACK_COMMANDS = [restartCommand, releaseCommand, statusCommand, promoteCommand, abortCommand, retryCommand, undoCommand] as const;
+const STACK_COMMANDS = [restartCommand, releaseCommand, statusCommand, historyCommand, promoteCommand, abortCommand, retryCommand, undoCommand] as const;
 
 type ParsedBy<T> = T extends BotCommand<infer C> ? C : never;
 /** A parsed, validated command line, as its handler takes it. */

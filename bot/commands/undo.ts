@@ -1,10 +1,11 @@
-import { Command } from "@commander-js/extra-typings";
-import type { Stack, UpdateSummary } from "@pulumi/pulumi/automation";
+import { Command, Option } from "@commander-js/extra-typings";
+import type { Stack } from "@pulumi/pulumi/automation";
 import { imagesUpdate } from "../configChanges";
 import { BotContext } from "../context";
 import { updateOptions, updateStack } from "../engine";
 import { BotError, EXIT } from "../errors";
-import { undoTarget, UndoTarget } from "../imageHistory";
+import { readHistory } from "../history";
+import { undoTarget, undoTargetTo } from "../imageHistory";
 import {
     BotCommand, examples, Following, following, jsonOption, policyPackConfigOption, policyPackOption, serviceName, STACK_HELP, stackName, timeoutOption, Updating, updating,
     waitLockOption, waitOption,
@@ -12,40 +13,37 @@ import {
 import { describeFollowed, followServices } from "../rollouts/follow";
 import { openStack } from "../workspace";
 
-export type UndoCommand = { readonly kind: "undo"; readonly stack: string; readonly service: string } & Updating & Following;
+export type UndoCommand = {
+    readonly kind: "undo"; readonly stack: string; readonly service: string;
+    /** An update number from `history`, or an image the service ran in a succeeded update; undefined = the image before the current one. */
+    readonly to?: string;
+} & Updating & Following;
 
 export const undoCommand: BotCommand<UndoCommand> = {
     declare: (parsed) => new Command("undo")
-        .description("Set the service's image back to the one before it (from the stack's update history) and update.")
+        .description("Set the service's image back to the one before it, or to one it ran before (--to), from the stack's update history, and update.")
         .argument("<stack>", STACK_HELP, stackName)
         .argument("<service>", "the service to roll back", serviceName)
+        .addOption(new Option("--to <update|image>", "go back to the image of this update (a number from `history`) or to this image, which must have run before"))
         .addOption(waitOption())
         .addOption(timeoutOption())
         .addOption(waitLockOption())
         .addOption(policyPackOption())
         .addOption(policyPackConfigOption())
         .addOption(jsonOption())
-        .addHelpText("after", examples("undo prod cart-service --wait"))
-        .action((stack, service, options) => parsed({ kind: "undo", stack, service, ...following(options), ...updating(options) })),
+        .addHelpText("after", examples("undo prod cart-service --wait", "undo prod cart-service --to 41", "undo prod cart-service --to ghcr.io/pilab-hu/cart-service:v2.3.1"))
+        .action((stack, service, options) => parsed({
+            kind: "undo", stack, service, ...(options.to === undefined ? {} : { to: options.to }), ...following(options), ...updating(options),
+        })),
     run: undo,
 };
 
-const HISTORY_PAGE = 50;
-/** Undo looks this far back; past it, set the image explicitly with `release`. */
-const MAX_HISTORY_PAGES = 20;
-
-/** Reads history page by page until the previous image shows up. */
-async function findUndoTarget(stack: Stack, service: string): Promise<UndoTarget> {
-    const history: UpdateSummary[] = [];
-    for (let page = 1; page <= MAX_HISTORY_PAGES; page++) {
-        const entries = await stack.history(HISTORY_PAGE, page, false);
-        history.push(...entries);
-        const target = undoTarget(history, service);
-        if (target.kind !== "nothing" || entries.length < HISTORY_PAGE) {
-            return target;
-        }
-    }
-    return undoTarget(history, service);
+/** The previous image, or `--to`'s, read from the history page by page until it shows up. */
+async function findTarget(stack: Stack, command: UndoCommand): Promise<ReturnType<typeof undoTargetTo>> {
+    const { to, service } = command;
+    const target = (history: Parameters<typeof undoTarget>[0]) => (to === undefined ? undoTarget(history, service) : undoTargetTo(history, service, to));
+    // --to numbers updates from the oldest on a self-managed backend: only the whole history numbers them.
+    return target(await readHistory(stack, (history) => to === undefined && target(history).kind !== "nothing"));
 }
 
 /**
@@ -57,7 +55,14 @@ async function findUndoTarget(stack: Stack, service: string): Promise<UndoTarget
 export async function undo(command: UndoCommand, ctx: BotContext): Promise<void> {
     ctx.out.progress(`undo: ${command.service} in ${command.stack}`);
     const stack = await openStack(command.stack, ctx.settings, ctx.out, false);
-    const target = await findUndoTarget(stack, command.service);
+    const target = await findTarget(stack, command);
+    if (target.kind === "unknown") {
+        throw new BotError(`cannot undo ${command.service} in ${command.stack} to ${command.to}: ${target.why}; ` +
+            "`history` lists the updates and images it ran; a new image is a `release`", EXIT.failed);
+    }
+    if (target.kind === "nothing" && command.to !== undefined) {
+        throw new BotError(`${command.service} in ${command.stack} already runs ${command.to === target.current ? command.to : `the image of update ${command.to}`}; nothing to undo`, EXIT.failed);
+    }
     if (target.kind === "nothing") {
         throw new BotError(`${command.stack}'s update history has no earlier image of ${command.service} to go back to` +
             (target.current === undefined ? "" : ` (it runs ${target.current})`) + "; set one with `release`", EXIT.failed);

@@ -519,6 +519,27 @@ describe("release bot on the real engine", () => {
             assert.equal(images["cart-service"], image("v2"));
             const next = await stack.preview();
             assert.deepEqual(Object.keys(next.changeSummary).filter((op) => op !== "same"), [], JSON.stringify(next.changeSummary));
+
+            // history: each release of the service, newest first, with what made it; undo --to takes its update numbers.
+            const { releases } = succeeded<{ releases: readonly { update: number; image?: string; imageTag?: string; result: string; by: string }[] }>(
+                await bot("history", stackName, "cart-service", "--limit", "20"));
+            assert.deepEqual(releases.map((r) => [r.image ?? `imageTag ${r.imageTag}`, r.result, r.by]), [
+                [image("v2"), "succeeded", `rollout-bot undo cart-service: ${image("v5-kwok-missing")} -> ${image("v2")}`],
+                [image("v5-kwok-missing"), "succeeded", `rollout-bot release cart-service=${image("v5-kwok-missing")}`],
+                [image("v2"), "succeeded", `rollout-bot undo cart-service: ${image("v3")} -> ${image("v2")}`],
+                [image("v3"), "succeeded", `rollout-bot release cart-service=${image("v3")}`],
+                [image("v2"), "succeeded", `rollout-bot release cart-service=${image("v2")}`],
+                ["imageTag v1", "succeeded", releases.at(-1)!.by],
+            ]);
+            const first = releases.at(-1)!.update;
+            const toFirst = succeeded<UndoResult>(await bot("undo", stackName, "cart-service", "--to", String(first), "--wait", "--timeout", "3m"));
+            assert.deepEqual([toFirst.from, toFirst.to], [image("v2"), null], "back to the stack's imageTag: the override is removed");
+            // v1 is no revision this Rollout keeps in a rollback window: the canary walks its steps again.
+            assert.deepEqual(toFirst.rollouts.map((r) => [r.phase, r.step, r.images]), [["Paused", "1/4", [image("v1")]]]);
+            succeeded(await bot("promote", stackName, "cart-service", "--full"));
+            assert.deepEqual((await settled("Healthy")).images, [image("v1")]);
+            const never = failed(await bot("undo", stackName, "cart-service", "--to", image("v4")), 1);
+            assert.match(never.error, /no succeeded update ran cart-service at .*:v4; `history` lists the updates/);
         }, env);
     });
 });
