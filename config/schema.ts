@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { BACKEND_KINDS, backendEndpoint, backendUrlProblem } from "../lib/backends";
 import { prIsolation } from "../lib/isolation";
+import { SLACK_SERVICE } from "../lib/notifications";
 import { dnsNameProblem, environmentHost, MAX_DNS_LABEL, MAX_DNS_NAME, prHost, tlsSecretNameFor } from "../lib/naming";
 import { parseQuantity } from "../lib/quantity";
 import { DeliveryStrategy, rolloutServiceNames, strategyKind } from "../lib/rolloutStrategy";
@@ -10,7 +11,7 @@ import {
     positiveInt, quantity, replicaCount, rfc3339Utc,
 } from "./primitives";
 import { appMetricsSchema } from "./appMetrics";
-import { environmentSchema } from "./environment";
+import { environmentSchema, unknownSubscriptionServices } from "./environment";
 import { platformSchema } from "./platform";
 import { secret } from "./secrets";
 
@@ -141,6 +142,7 @@ export const stackConfigSchema = stackFields.superRefine((config, ctx) => {
         }
     });
     checkBackendNetworks(config, ctx);
+    checkNotificationServices(config, ctx);
     const certManager = config.platform?.certManager;
     if (config.environment !== undefined && certManager?.enabled === true) {
         const issuers = certManager.clusterIssuers.map((issuer) => issuer.name);
@@ -342,6 +344,22 @@ function checkBackendNetworks(config: StackFields, ctx: z.RefinementCtx): void {
                     `(0.0.0.0/0 allows every address on its port, pods of every namespace included: write it only if that is meant)`,
             });
         }
+    }
+}
+
+/**
+ * An environment's subscriptions name services of the platform's notifications, where one stack
+ * has both (a stack whose platform is elsewhere cannot know them; the controller logs the miss).
+ */
+function checkNotificationServices(config: StackFields, ctx: z.RefinementCtx): void {
+    const rollouts = config.platform?.argoRollouts;
+    if (config.environment === undefined || rollouts === undefined || !rollouts.enabled) {
+        return;
+    }
+    const notifications = rollouts.notifications;
+    const known = notifications === undefined ? [] : [...Object.keys(notifications.webhooks), ...(notifications.slack === undefined ? [] : [SLACK_SERVICE])];
+    for (const problem of unknownSubscriptionServices(config.environment, known)) {
+        ctx.addIssue({ code: "custom", path: problem.path, message: problem.message });
     }
 }
 

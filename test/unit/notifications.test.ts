@@ -129,12 +129,17 @@ describe("notifications", () => {
         });
 
         it("names a subscription's unknown service with the services the platform defines", () => {
-            const config = loadFrom(stack({ webhooks }, [{ trigger: "on-rollout-aborted", service: "opps" }]));
-            assert.deepEqual(unknownSubscriptionServices(config.environment!, ["ops"]), [{
+            assertConfigRejected(stack({ webhooks }, [{ trigger: "on-rollout-aborted", service: "opps" }]),
+                "rollout-stacks:environment.notifications.subscriptions[0].service", /no notification service named opps in platform\.argoRollouts\.notifications; known: ops/);
+            assert.deepEqual(unknownSubscriptionServices({ notifications: { subscriptions: [{ trigger: "on-rollout-aborted", service: "opps" }] } }, ["ops"]), [{
                 path: ["environment", "notifications", "subscriptions", 0, "service"],
                 message: "no notification service named opps in platform.argoRollouts.notifications; known: ops",
             }]);
             assert.deepEqual(unknownSubscriptionServices(loadFrom(stack({ webhooks }, [{ trigger: "on-rollout-aborted", service: "ops" }])).environment!, ["ops"]), []);
+            assert.deepEqual(unknownSubscriptionServices({ notifications: { subscriptions: [{ trigger: "on-rollout-aborted", service: "ops" }] } }, []), [{
+                path: ["environment", "notifications", "subscriptions", 0, "service"],
+                message: "no notification service named ops in platform.argoRollouts.notifications; known: none (set platform.argoRollouts.notifications)",
+            }]);
         });
 
         it("refuses a plain-http webhook URL unless it is on the loopback address, without showing the URL", () => {
