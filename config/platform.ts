@@ -1,5 +1,6 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
+import { ANY_ADDRESS } from "../lib/cidr";
 import { IN_CLUSTER_SERVER, projectPermits } from "../lib/argoCd";
 import { ChartSource, HelmValues } from "../lib/helmCharts";
 import { cidrProblem } from "../lib/cidr";
@@ -192,7 +193,8 @@ const argoRolloutsSchema = z.strictObject({
     ...addOnFields("argoRollouts"),
     installVia: z.enum(["helm", "argocd", "external"], { error: "expected helm, argocd or external" }).default("helm"),
     dashboard: z.boolean({ error: "expected true or false" }).default(false),
-    networkPolicies: z.strictObject({ enabled: policiesSwitch, ingressController }).prefault({}),
+    /** `notificationServers`: the addresses the notifications go to (webhooks, Slack's API), on any port. */
+    networkPolicies: z.strictObject({ enabled: policiesSwitch, ingressController, notificationServers: cidrs.default([]) }).prefault({}),
     /** Unset: the stack writes no notification ConfigMap or Secret, and leaves whatever is there alone. */
     notifications: notificationsSchema.optional(),
 });
@@ -465,6 +467,26 @@ function checkNetworkPolicies(platform: PlatformFields, ctx: z.RefinementCtx): v
                 message: `${addOn} is off (${addOn}.enabled: false), so it has no namespace to protect; turn the add-on on or leave networkPolicies out`,
             });
         }
+    }
+    // What the policies would cut off, where the config says the add-on needs it.
+    const anywhere = JSON.stringify(ANY_ADDRESS);
+    const { certManager, argoRollouts } = platform;
+    const acmeIssuers = certManager.clusterIssuers.flatMap((issuer, index) => ("acme" in issuer ? [`clusterIssuers[${index}]`] : []));
+    if (certManager.enabled && policies(certManager).networkPolicies?.acmeServers.length === 0 && acmeIssuers.length > 0) {
+        ctx.addIssue({
+            code: "custom",
+            path: ["certManager", "networkPolicies", "acmeServers"],
+            message: `the network policies would keep the ACME issuer${acmeIssuers.length === 1 ? "" : "s"} ${acmeIssuers.join(", ")} from the ACME server; list the ACME server's CIDRs and the ` +
+                `addresses your hosts resolve to (the HTTP-01 self-check), or ${anywhere} for anywhere (ports 443 and 80 only)`,
+        });
+    }
+    if (argoRollouts.enabled && argoRollouts.notifications !== undefined && policies(argoRollouts).networkPolicies?.notificationServers.length === 0) {
+        ctx.addIssue({
+            code: "custom",
+            path: ["argoRollouts", "networkPolicies", "notificationServers"],
+            message: "the network policies would keep the rollouts controller from its notification services; list the CIDRs the webhooks and " +
+                `Slack's API are in, or ${anywhere} for anywhere`,
+        });
     }
 }
 

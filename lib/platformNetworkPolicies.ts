@@ -42,7 +42,12 @@ export interface PlatformPolicyContext {
 
 /** One add-on, with what only its policies need. */
 export type AddOnPolicies =
-    | { readonly addOn: "argoRollouts"; readonly ingressController: boolean }
+    | {
+        readonly addOn: "argoRollouts";
+        readonly ingressController: boolean;
+        /** Where the controller's notifications go (webhooks, Slack): their addresses, on any port. */
+        readonly notificationServers: readonly string[];
+    }
     | { readonly addOn: "argoCd"; readonly ingressController: boolean; readonly repositories: readonly string[] }
     | {
         readonly addOn: "monitoring";
@@ -227,6 +232,8 @@ function argoRolloutsPolicies(context: PlatformPolicyContext, config: Extract<Ad
         }])],
         ...fromIngressController(context, config.ingressController, PODS.rolloutsDashboard, 3100),
         ...scrapedBy(context, METRICS_TARGETS.argoRollouts),
+        // A webhook's port is part of its (secret) URL: the addresses are the bound here.
+        ...config.notificationServers.length === 0 ? [] : [egressPolicy("allow-notifications", PODS.rolloutsController, [{ to: blocks(config.notificationServers) }])],
     ];
 }
 

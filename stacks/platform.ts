@@ -62,7 +62,7 @@ export function deployPlatformStack(config: StackConfig, platform: PlatformConfi
             version: argoRollouts.version,
             dashboard: argoRollouts.dashboard,
             values: argoRollouts.values,
-            networkPolicies: policiesOf((settings) => ({ addOn: "argoRollouts", ingressController: settings.ingressController }), argoRollouts),
+            networkPolicies: policiesOf((settings) => ({ addOn: "argoRollouts", ingressController: settings.ingressController, notificationServers: settings.notificationServers }), argoRollouts),
             notifications: argoRollouts.notifications,
         });
         readiness.push(...controller.readiness);
@@ -151,7 +151,7 @@ export function deployPlatformStack(config: StackConfig, platform: PlatformConfi
         }, { dependsOn: rolloutsApplication === undefined ? [] : [rolloutsApplication] });
     }
     if (argoRollouts.enabled && argoRollouts.installVia !== "helm") {
-        const policies = policiesOf((settings) => ({ addOn: "argoRollouts", ingressController: settings.ingressController }), argoRollouts);
+        const policies = policiesOf((settings) => ({ addOn: "argoRollouts", ingressController: settings.ingressController, notificationServers: settings.notificationServers }), argoRollouts);
         if (policies !== undefined) {
             // ArgoCD creates the namespace when it syncs the controller's Application.
             new PlatformNetworkPolicies("argo-rollouts-network-policies", { namespace: argoRollouts.namespace, policies },
@@ -168,7 +168,7 @@ export function deployPlatformStack(config: StackConfig, platform: PlatformConfi
  * policies.
  */
 function networkPolicyBuilder(platform: PlatformConfig) {
-    const { argoRollouts, monitoring, certManager, networkPolicies: shared } = platform;
+    const { argoRollouts, monitoring, networkPolicies: shared } = platform;
     let context: PlatformPolicyContext | undefined;
     const contextOnce = (): PlatformPolicyContext => {
         if (context === undefined) {
@@ -183,14 +183,6 @@ function networkPolicyBuilder(platform: PlatformConfig) {
         }
         return context;
     };
-    if (certManager.enabled && certManager.networkPolicies?.acmeServers.length === 0) {
-        const acme = certManager.clusterIssuers.filter((issuer) => "acme" in issuer).map((issuer) => issuer.name);
-        if (acme.length > 0) {
-            pulumi.log.warn(`platform.certManager.networkPolicies.acmeServers lists no addresses, so ClusterIssuer ${acme.join(", ")} ` +
-                "cannot reach its ACME server; list the ACME server's CIDRs and the addresses your hosts resolve to (for the HTTP-01 " +
-                `self-check), or write ${JSON.stringify(ANY_ADDRESS)} for anywhere (ports 443 and 80 only)`);
-        }
-    }
     return <Settings>(policies: (settings: Settings) => AddOnPolicies, addOn: { readonly enabled: boolean; readonly networkPolicies?: Settings }):
         NamedNetworkPolicy[] | undefined => (addOn.enabled && addOn.networkPolicies !== undefined
         ? platformNetworkPolicies(contextOnce(), policies(addOn.networkPolicies))

@@ -260,9 +260,17 @@ describe("notifications", () => {
         it("puts the services in the chart's ConfigMap and their secrets in a Secret beside it when the stack installs the controller", async () => {
             const run = await runProgram({
                 stack: "dev",
-                config: { imageTag: "v1", platform: { argoRollouts: { notifications: { webhooks } }, argoCd: { enabled: false }, monitoring: { enabled: false }, certManager: { enabled: false } } },
+                config: {
+                    imageTag: "v1",
+                    platform: {
+                        argoRollouts: { notifications: { webhooks }, networkPolicies: { notificationServers: ["203.0.113.0/24"] } },
+                        argoCd: { enabled: false }, monitoring: { enabled: false }, certManager: { enabled: false },
+                    },
+                },
                 secretKeys: ["platform"],
             });
+            const egress = run.ofType("kubernetes:networking.k8s.io/v1:NetworkPolicy").find((p) => p.inputs.metadata.name === "rollout-stacks-allow-notifications")!;
+            assert.deepEqual(egress.inputs.spec.egress, [{ to: [{ ipBlock: { cidr: "203.0.113.0/24" } }] }], "the controller reaches its notification services, and only them");
             const chart = run.ofType(CHART).find((c) => c.inputs.chart === "argo-rollouts")!;
             const values = revealSecrets(chart.inputs.values) as { notifications: { notifiers: Record<string, string> } };
             assert.deepEqual(Object.keys(values.notifications.notifiers), ["service.webhook.ops"]);

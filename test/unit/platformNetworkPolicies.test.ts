@@ -23,7 +23,7 @@ const context: PlatformPolicyContext = {
 };
 
 const ADD_ONS: Record<AddOnPolicies["addOn"], AddOnPolicies> = {
-    argoRollouts: { addOn: "argoRollouts", ingressController: false },
+    argoRollouts: { addOn: "argoRollouts", ingressController: false, notificationServers: [] },
     argoCd: { addOn: "argoCd", ingressController: false, repositories: [] },
     monitoring: { addOn: "monitoring", ingressController: false, scrapePorts: [], nodes: [], operatorWebhook: false },
     certManager: { addOn: "certManager", acmeServers: [] },
@@ -229,6 +229,12 @@ describe("platform network policies", () => {
                 "argoCd.networkPolicies.repositories[1]", /bits set past its \/20/, /140\.82\.112\.0\/20/));
             it("an IPv6 ACME server block with bits set past its prefix", () => rejected({ certManager: { networkPolicies: { acmeServers: ["2606:4700::1/32"] } } },
                 "certManager.networkPolicies.acmeServers[0]", /2606:4700::\/32/));
+            it("an ACME issuer the policies would cut off from its server, naming the issuer by index", () => rejected(
+                { certManager: { clusterIssuers: [{ name: "selfsigned", selfSigned: {} }, { name: "letsencrypt", acme: { email: "ops@example.com" } }] } },
+                "certManager.networkPolicies.acmeServers", /would keep the ACME issuer clusterIssuers\[1\] from the ACME server/, /\["0\.0\.0\.0\/0","::\/0"\] for anywhere/));
+            it("notifications the policies would cut off from their services", () => rejected(
+                { argoRollouts: { notifications: { webhooks: { ops: { url: "https://hooks.example.com/x" } } } } },
+                "argoRollouts.networkPolicies.notificationServers", /would keep the rollouts controller from its notification services/));
             it("a node block without a prefix length", () => rejected({ monitoring: { networkPolicies: { nodes: ["192.168.0.0"] } } },
                 "monitoring.networkPolicies.nodes[0]", /an address, '\/', a prefix length/));
             it("a webhook source that is no address", () => rejected({ networkPolicies: { webhookSources: ["api-server/32"] } },

@@ -304,7 +304,13 @@ describe("platform stack", () => {
     it("validates every custom resource against its CRD's schema and every other object against Kubernetes'", async () => {
         const kinds = new Set<string>();
         const runs = [
-            await runDevStack({ argoCd: { applications: [shop] }, certManager: { clusterIssuers: [{ name: "selfsigned", selfSigned: {} }, { name: "letsencrypt", acme: { email: "ops@example.com" } }] } }),
+            await runDevStack({
+                argoCd: { applications: [shop] },
+                certManager: {
+                    networkPolicies: { acmeServers: ["0.0.0.0/0", "::/0"] },
+                    clusterIssuers: [{ name: "selfsigned", selfSigned: {} }, { name: "letsencrypt", acme: { email: "ops@example.com" } }],
+                },
+            }),
             await runDevStack({ argoRollouts: { installVia: "argocd" } }),
         ];
         for (const run of runs) {
