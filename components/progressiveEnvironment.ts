@@ -128,13 +128,15 @@ export class ProgressiveEnvironment extends EnvironmentComponent<EnvironmentServ
                 notifications: args.notifications,
                 previousImage,
             }, { ...inNamespace, dependsOn: withDependency(after, templates) });
-            return { spec, image, workload };
+            return { spec, image, previousImage, workload };
         });
 
         const url = pulumi.interpolate`https://${args.host}`;
         const lastDeployedAt = workloads[0]!.workload.restartedAt;
-        const services = Object.fromEntries(workloads.map(({ spec, image, workload }) => [spec.name, {
+        const services = Object.fromEntries(workloads.map(({ spec, image, previousImage, workload }) => [spec.name, {
             image: pulumi.output(image),
+            // Read back by the next update (stacks/environment.ts): what notifications call the old image.
+            previousImage: pulumi.output(previousImage ?? ""),
             rollout: workload.rolloutName,
             url: workload.url,
             clusterUrl: workload.clusterUrl,

@@ -4,6 +4,7 @@ import { StackConfig } from "../config";
 import { EnvironmentConfig } from "../config/environment";
 import { serviceImage } from "../lib/imageRef";
 import { environmentHost } from "../lib/naming";
+import { previousImageOf } from "../lib/previousImages";
 import { strategyKind } from "../lib/rolloutStrategy";
 
 /**
@@ -18,14 +19,21 @@ export function deployEnvironmentStack(
     opts: { dependsOn: pulumi.Input<pulumi.Resource>[] },
 ): Record<string, unknown> {
     const host = environment.host ?? environmentHost(environment.name, config.domain);
+    // This stack's own outputs of its last update: the images its services ran before this one.
+    const last = new pulumi.StackReference("last-update", { name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}` });
+    const lastServices = last.getOutput("services");
     const deployed = new ProgressiveEnvironment(environment.name, {
         name: environment.name,
-        services: config.services.map((spec) => ({
-            spec,
+        services: config.services.map((spec) => {
             // The schema requires imageTag, or images.<service> for every service, on an environment.
-            image: serviceImage(spec.image, config.imageTag ?? "", config.images[spec.name]),
-            replicas: environment.replicas[spec.name],
-        })),
+            const image = serviceImage(spec.image, config.imageTag ?? "", config.images[spec.name]);
+            return {
+                spec,
+                image,
+                replicas: environment.replicas[spec.name],
+                previousImage: lastServices.apply((services) => previousImageOf(services, spec.name, image)),
+            };
+        }),
         strategy: environment.strategy,
         analysis: { ...environment.analysis, appMetrics: config.appMetrics },
         host,

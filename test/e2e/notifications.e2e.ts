@@ -106,7 +106,7 @@ describe("release notifications through the rollouts controller", () => {
             await cluster.rolloutPhase(NAMESPACE, SERVICE, "Healthy");
             // The first revision goes straight to stable: one completed notification, no steps.
             const first = await settled(upAt, 1);
-            assert.deepEqual(first.map((p) => [p.event, p.image]), [["on-rollout-completed", image("v1")]]);
+            assert.deepEqual(first.map((p) => [p.event, p.image, p.previousImage]), [["on-rollout-completed", image("v1"), null]]);
 
             // Healthy: every canary step, then completed, naming the service and its new image.
             metrics.source.setProfile(image("v2"), HEALTHY);
@@ -120,7 +120,7 @@ describe("release notifications through the rollouts controller", () => {
                 return [p.step?.number, p.step?.of, Object.keys(spec)[0], spec.setWeight];
             }), CANARY_STEPS.map((step, index) => [index + 1, CANARY_STEPS.length, Object.keys(step)[0], (step as { setWeight?: number }).setWeight]));
             for (const payload of healthy) {
-                assert.deepEqual([payload.service, payload.environment, payload.image], [SERVICE, NAMESPACE, image("v2")]);
+                assert.deepEqual([payload.service, payload.environment, payload.image, payload.previousImage], [SERVICE, NAMESPACE, image("v2"), image("v1")]);
             }
 
             // Stuck: the image never pulls, so no step completes; the deadline aborts it, once.
@@ -129,7 +129,7 @@ describe("release notifications through the rollouts controller", () => {
             failed(await bot(["release", STACK, "--image", `${SERVICE}=${stuckImage}`, "--wait", "--timeout", "3m"]), EXIT.rollout);
             assert.equal((await cluster.rolloutPhase(NAMESPACE, SERVICE, "Degraded")).abort, true);
             const stuck = await settled(stuckAt, 1);
-            assert.deepEqual(stuck.map((p) => [p.event, p.service, p.image]), [["on-rollout-aborted", SERVICE, stuckImage]]);
+            assert.deepEqual(stuck.map((p) => [p.event, p.service, p.image, p.previousImage]), [["on-rollout-aborted", SERVICE, stuckImage, image("v2")]]);
             assert.match(stuck[0]!.reason ?? "", new RegExp(`^progress deadline of ${DEADLINE_SECONDS}s exceeded: no progress since \\S+ \\(ReplicaSet "${SERVICE}-\\w+" is progressing\\.\\)$`));
 
             succeeded(await bot(["undo", STACK, SERVICE, "--wait", "--timeout", "2m"]));
@@ -144,7 +144,8 @@ describe("release notifications through the rollouts controller", () => {
             assert.deepEqual(failing.map((p) => p.event).sort(),
                 ["on-analysis-run-failed", "on-rollout-aborted", "on-rollout-step-completed", "on-rollout-step-completed"]);
             for (const payload of failing) {
-                assert.deepEqual([payload.service, payload.image], [SERVICE, failingImage]);
+                // The undo put v2 back, so v2 is what this release replaces.
+                assert.deepEqual([payload.service, payload.image, payload.previousImage], [SERVICE, failingImage, image("v2")]);
             }
             for (const event of ["on-analysis-run-failed", "on-rollout-aborted"]) {
                 const payload = failing.find((p) => p.event === event)!;

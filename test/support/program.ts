@@ -31,6 +31,8 @@ export interface RunOptions {
     readonly stack?: string;
     /** @default false */
     readonly preview?: boolean;
+    /** The stack's outputs of its last update, as a StackReference to itself reads them. @default none */
+    readonly lastOutputs?: Record<string, unknown>;
 }
 
 /**
@@ -93,6 +95,7 @@ async function execute(options: RunOptions): Promise<ProgramRun | FailedRun> {
         const options = name === undefined ? undefined : optionsByName.get(name);
         return options === undefined ? undefined : named(options.deletedWith) ?? deletedWithOf(named(options.parent));
     };
+    const lastOutputs = options.lastOutputs ?? {};
     await pulumi.runtime.setMocks({
         newResource: (args) => {
             const options = optionsByName.get(args.name) ?? {};
@@ -104,10 +107,12 @@ async function execute(options: RunOptions): Promise<ProgramRun | FailedRun> {
                 parent: named(options.parent),
                 deletedWith: deletedWithOf(args.name),
             });
-            return { id: `${args.name}-id`, state: args.inputs };
+            // A StackReference reads the stack's outputs of its last update: none, unless the test gives them.
+            const state = args.type === "pulumi:pulumi:StackReference" ? { ...args.inputs, outputs: lastOutputs, secretOutputNames: [] } : args.inputs;
+            return { id: `${args.name}-id`, state };
         },
         call: (args) => args.inputs,
-    }, "rollout-stacks", options.stack ?? "pr-123", options.preview ?? false);
+    }, "rollout-stacks", options.stack ?? "pr-123", options.preview ?? false, "organization");
     const config = { ...projectDefaults(), ...options.config };
     pulumi.runtime.setAllConfig(asCliConfig(config), (options.secretKeys ?? []).map((key) => `rollout-stacks:${key}`));
     forgetProgramModules();

@@ -5,6 +5,7 @@ import { validateCustomResource } from "../support/crdModels";
 import { validateKubernetesObject } from "../support/kubernetesModels";
 import { ProgramRun, RegisteredResource, revealSecrets, runProgram } from "../support/program";
 import { catalogue, catalogueNames, stackFileConfig } from "../support/projectConfig";
+import { PREVIOUS_IMAGE_ANNOTATION } from "../../lib/notifications";
 
 const ROLLOUT = "kubernetes:argoproj.io/v1alpha1:Rollout";
 const ANALYSIS_TEMPLATE = "kubernetes:argoproj.io/v1alpha1:AnalysisTemplate";
@@ -205,7 +206,27 @@ describe("prod environment (canary)", () => {
             url: "https://shop.pilab.hu/order-service",
             clusterUrl: "http://order-service.prod.svc.cluster.local:8080",
             previewUrl: "http://order-service-canary.prod.svc.cluster.local:8080",
+            previousImage: "",
         });
+    });
+
+    it("names each service's previous image for notifications, from the stack's own outputs of its last update", async () => {
+        const v0 = "ghcr.io/pilab-hu/cart-service:v0.9.0";
+        const released = await runProgram({
+            stack: "prod",
+            config: { ...stackConfig("prod"), images: { "cart-service": "ghcr.io/pilab-hu/cart-service:v1.1.0" } },
+            lastOutputs: { services: {
+                "cart-service": { image: "ghcr.io/pilab-hu/cart-service:v1.0.0", previousImage: v0 },
+                "order-service": { image: "ghcr.io/pilab-hu/order-service:v1.0.0", previousImage: "ghcr.io/pilab-hu/order-service:v0.9.0" },
+            } },
+        });
+        const previous = (name: string) => rollout(released, name).metadata.annotations?.[PREVIOUS_IMAGE_ANNOTATION];
+        assert.equal(previous("cart-service"), "ghcr.io/pilab-hu/cart-service:v1.0.0", "a new image: the one it ran before");
+        assert.equal(previous("order-service"), "ghcr.io/pilab-hu/order-service:v0.9.0", "an unchanged image keeps its previous one: nothing to update");
+        assert.equal(previous("payment-service"), undefined, "no record: no annotation");
+        assert.equal(released.outputs.services["cart-service"].previousImage, "ghcr.io/pilab-hu/cart-service:v1.0.0");
+        assert.equal(rollout(run, "cart-service").metadata.annotations?.[PREVIOUS_IMAGE_ANNOTATION], undefined, "a first update knows no previous image");
+        assert.ok(!previous("cart-service")!.includes(v0));
     });
 });
 
