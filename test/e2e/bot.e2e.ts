@@ -451,6 +451,31 @@ describe("release bot on the real engine", () => {
         });
     });
 
+    it("undoes a promoted release within the rollback window straight to Healthy, skipping the steps", async () => {
+        const stackName = "env-e2e-window";
+        const image = (tag: string) => `ghcr.io/pilab-hu/cart-service:${tag}`;
+        const services = [{ name: "cart-service", image: "ghcr.io/pilab-hu/cart-service", port: 8080, replicas: 4 }];
+        // Indefinite pauses: a walk through the steps would stop at the first one and wait for a person.
+        const steps = [{ setWeight: 25 }, { pause: {} }, { setWeight: 50 }, { pause: {} }];
+        const config = { services, imageTag: "v1", environment: { name: "e2e-window", strategy: { canary: { steps } }, rollbackWindow: 2 } };
+        await withStack(stackName, config, async (stack) => {
+            await stack.up();
+            const cartOf = (run: BotRun) => succeeded<RolloutsResult>(run).rollouts[0]!;
+            const settled = (phase: string) => cluster.eventually(`cart-service to be ${phase}`, async () => {
+                const summary = cartOf(await bot("status", stackName, "cart-service"));
+                return summary.phase === phase ? summary : undefined;
+            }, 180_000);
+            assert.equal(cartOf(await bot("release", stackName, "--image", `cart-service=${image("v2")}`, "--wait", "--timeout", "3m")).step, "1/4");
+            succeeded(await bot("promote", stackName, "cart-service", "--full"));
+            await settled("Healthy");
+
+            // v1 is one of the last 2 revisions: no step, no pause, straight back.
+            const undone = succeeded<UndoResult>(await bot("undo", stackName, "cart-service", "--wait", "--timeout", "3m"));
+            assert.deepEqual([undone.from, undone.to], [image("v2"), null]);
+            assert.deepEqual(undone.rollouts.map((r) => [r.phase, r.images, r.replicas.updated]), [["Healthy", [image("v1")], 4]]);
+        }, env);
+    });
+
     it("releases a canary with --wait, promotes it, aborts, retries and aborts the next, and undoes it by config", async () => {
         const stackName = "env-e2e-bot";
         const image = (tag: string) => `ghcr.io/pilab-hu/cart-service:${tag}`;
