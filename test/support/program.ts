@@ -108,7 +108,11 @@ async function execute(options: RunOptions): Promise<ProgramRun | FailedRun> {
                 deletedWith: deletedWithOf(args.name),
             });
             // A StackReference reads the stack's outputs of its last update: none, unless the test gives them.
-            const state = args.type === "pulumi:pulumi:StackReference" ? { ...args.inputs, outputs: lastOutputs, secretOutputNames: [] } : args.inputs;
+            const state = args.type === "pulumi:pulumi:StackReference" ? { ...args.inputs, outputs: lastOutputs, secretOutputNames: [] }
+                // The platform reads the API server's addresses from default/kubernetes: one, as a kind cluster has it.
+                : args.type === "kubernetes:discovery.k8s.io/v1:EndpointSlice" && args.id !== undefined && args.id !== ""
+                    ? { ...args.inputs, endpoints: [{ addresses: [MOCK_API_SERVER.address], conditions: { ready: true } }], ports: [{ port: MOCK_API_SERVER.port }] }
+                    : args.inputs;
             return { id: `${args.name}-id`, state };
         },
         call: (args) => args.inputs,
@@ -150,6 +154,9 @@ export function oneNamed<T extends { readonly inputs: Record<string, any> }>(res
     }
     return found[0]!;
 }
+
+/** The API server the mocks' `default/kubernetes` EndpointSlice lists. */
+export const MOCK_API_SERVER = { address: "172.18.0.2", port: 6443 } as const;
 
 /** The key and value by which mocks mark a secret in registered inputs. */
 const SPECIAL_SIG_KEY = "4dabf18193072939515e22adb298388d";
