@@ -54,6 +54,16 @@ export interface Updating extends Common {
     readonly policyPackConfigs?: readonly string[];
 }
 
+/** Options of commands that can post their summary (`--notify`). */
+export interface Notifying {
+    /** Post the one-line summary, or the failure, to the webhook in ROLLOUT_BOT_NOTIFY_URL. */
+    readonly notify?: true;
+}
+
+export function notifying(options: { readonly notify?: true }): Notifying {
+    return options.notify === true ? { notify: true } : {};
+}
+
 /** Options of commands that may follow Rollouts after the update. */
 export interface Following {
     /** Follow the Rollouts until they settle. */
@@ -187,6 +197,11 @@ export function policyPackConfigOption() {
             }
             return [...(previous ?? []), file];
         });
+}
+
+/** `--notify`: post the command's one-line summary to the webhook in ROLLOUT_BOT_NOTIFY_URL (bot/notify.ts). */
+export function notifyOption() {
+    return new Option("--notify", "post a one-line summary (or the failure) to the Slack-compatible webhook in ROLLOUT_BOT_NOTIFY_URL");
 }
 
 function commentOption() {

@@ -10,6 +10,9 @@ export interface TextSink {
  * `--json` the answer is one JSON document, so `rollout-bot ... --json | jq` always parses.
  */
 export class Output {
+    /** The first line of the last answer, for `--notify`. */
+    summary?: string;
+
     constructor(private readonly stdout: TextSink, private readonly stderr: TextSink, readonly json: boolean) {}
 
     /** One line of progress. */
@@ -19,6 +22,7 @@ export class Output {
 
     /** The command's answer: `human` as text, or `data` as JSON with `--json`. */
     result(human: string, data: object): void {
+        this.summary = human.split("\n")[0];
         this.stdout.write(this.json ? `${JSON.stringify(data, null, 2)}\n` : `${human.replace(/\n*$/, "")}\n`);
     }
 

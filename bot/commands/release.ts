@@ -3,13 +3,13 @@ import { imagesUpdate } from "../configChanges";
 import { BotContext } from "../context";
 import { updateOptions, updateStack } from "../engine";
 import {
-    BotCommand, examples, Following, following, imageOption, jsonOption, policyPackConfigOption, policyPackOption, STACK_HELP, stackName, timeoutOption, Updating, updating, waitLockOption,
+    BotCommand, examples, Following, following, imageOption, jsonOption, Notifying, notifying, notifyOption, policyPackConfigOption, policyPackOption, STACK_HELP, stackName, timeoutOption, Updating, updating, waitLockOption,
     waitOption,
 } from "../options";
 import { describeFollowed, followServices } from "../rollouts/follow";
 import { openStack } from "../workspace";
 
-export type ReleaseCommand = { readonly kind: "release"; readonly stack: string; readonly images: Readonly<Record<string, string>> } & Updating & Following;
+export type ReleaseCommand = { readonly kind: "release"; readonly stack: string; readonly images: Readonly<Record<string, string>> } & Updating & Following & Notifying;
 
 export const releaseCommand: BotCommand<ReleaseCommand> = {
     declare: (parsed) => new Command("release")
@@ -21,9 +21,10 @@ export const releaseCommand: BotCommand<ReleaseCommand> = {
         .addOption(waitLockOption())
         .addOption(policyPackOption())
         .addOption(policyPackConfigOption())
+        .addOption(notifyOption())
         .addOption(jsonOption())
         .addHelpText("after", examples("release prod --image cart-service=ghcr.io/pilab-hu/cart-service:v2.4.0 --wait"))
-        .action((stack, options) => parsed({ kind: "release", stack, images: options.image, ...following(options), ...updating(options) })),
+        .action((stack, options) => parsed({ kind: "release", stack, images: options.image, ...following(options), ...updating(options), ...notifying(options) })),
     run: release,
 };
 

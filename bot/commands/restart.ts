@@ -2,11 +2,11 @@ import { Command } from "@commander-js/extra-typings";
 import { restartUpdate } from "../configChanges";
 import { BotContext, plainOutputs } from "../context";
 import { updateOptions, updateStack } from "../engine";
-import { BotCommand, examples, jsonOption, policyPackConfigOption, policyPackOption, STACK_HELP, stackName, Updating, updating, waitLockOption } from "../options";
+import { BotCommand, examples, jsonOption, Notifying, notifying, notifyOption, policyPackConfigOption, policyPackOption, STACK_HELP, stackName, Updating, updating, waitLockOption } from "../options";
 import { configKey } from "../stackConfig";
 import { openStack } from "../workspace";
 
-export type RestartCommand = { readonly kind: "restart"; readonly stack: string } & Updating;
+export type RestartCommand = { readonly kind: "restart"; readonly stack: string } & Updating & Notifying;
 
 export const restartCommand: BotCommand<RestartCommand> = {
     declare: (parsed) => new Command("restart")
@@ -15,9 +15,10 @@ export const restartCommand: BotCommand<RestartCommand> = {
         .addOption(waitLockOption())
         .addOption(policyPackOption())
         .addOption(policyPackConfigOption())
+        .addOption(notifyOption())
         .addOption(jsonOption())
         .addHelpText("after", examples("restart dev", "restart pr-123 --wait-lock 5m"))
-        .action((stack, options) => parsed({ kind: "restart", stack, ...updating(options) })),
+        .action((stack, options) => parsed({ kind: "restart", stack, ...updating(options), ...notifying(options) })),
     run: restart,
 };
 

@@ -7,7 +7,7 @@ import { BotError, EXIT } from "../errors";
 import { readHistory } from "../history";
 import { undoTarget, undoTargetTo } from "../imageHistory";
 import {
-    BotCommand, examples, Following, following, jsonOption, policyPackConfigOption, policyPackOption, serviceName, STACK_HELP, stackName, timeoutOption, Updating, updating,
+    BotCommand, examples, Following, following, jsonOption, Notifying, notifying, notifyOption, policyPackConfigOption, policyPackOption, serviceName, STACK_HELP, stackName, timeoutOption, Updating, updating,
     waitLockOption, waitOption,
 } from "../options";
 import { describeFollowed, followServices } from "../rollouts/follow";
@@ -17,7 +17,7 @@ export type UndoCommand = {
     readonly kind: "undo"; readonly stack: string; readonly service: string;
     /** An update number from `history`, or an image the service ran in a succeeded update; undefined = the image before the current one. */
     readonly to?: string;
-} & Updating & Following;
+} & Updating & Following & Notifying;
 
 export const undoCommand: BotCommand<UndoCommand> = {
     declare: (parsed) => new Command("undo")
@@ -30,10 +30,11 @@ export const undoCommand: BotCommand<UndoCommand> = {
         .addOption(waitLockOption())
         .addOption(policyPackOption())
         .addOption(policyPackConfigOption())
+        .addOption(notifyOption())
         .addOption(jsonOption())
         .addHelpText("after", examples("undo prod cart-service --wait", "undo prod cart-service --to 41", "undo prod cart-service --to ghcr.io/pilab-hu/cart-service:v2.3.1"))
         .action((stack, service, options) => parsed({
-            kind: "undo", stack, service, ...(options.to === undefined ? {} : { to: options.to }), ...following(options), ...updating(options),
+            kind: "undo", stack, service, ...(options.to === undefined ? {} : { to: options.to }), ...following(options), ...updating(options), ...notifying(options),
         })),
     run: undo,
 };

@@ -9,6 +9,7 @@ import type { RolloutSummary } from "../../bot/rollouts/status";
 import { BotRun, botRunner, failed, Failure, succeeded } from "./support/bot";
 import { engineEnv, withStack } from "./support/engine";
 import { InstalledPolicyPack, installPolicyPackOutsideRepo } from "./support/policyPack";
+import { WebhookReceiver } from "./support/webhookReceiver";
 import { Cluster, restartedAt } from "./support/kube";
 
 /** The services most scenarios deploy (`--services`), so that they stay quick; the push scenario runs the whole catalogue. */
@@ -458,6 +459,9 @@ describe("release bot on the real engine", () => {
         // Indefinite pauses: a walk through the steps would stop at the first one and wait for a person.
         const steps = [{ setWeight: 25 }, { pause: {} }, { setWeight: 50 }, { pause: {} }];
         const config = { services, imageTag: "v1", environment: { name: "e2e-window", strategy: { canary: { steps } }, rollbackWindow: 2 } };
+        // --notify's Slack-compatible webhook, on the loopback address.
+        const receiver = await WebhookReceiver.start();
+        const notifying = { ROLLOUT_BOT_NOTIFY_URL: `${receiver.url}/chat` };
         await withStack(stackName, config, async (stack) => {
             await stack.up();
             const cartOf = (run: BotRun) => succeeded<RolloutsResult>(run).rollouts[0]!;
@@ -465,15 +469,22 @@ describe("release bot on the real engine", () => {
                 const summary = cartOf(await bot("status", stackName, "cart-service"));
                 return summary.phase === phase ? summary : undefined;
             }, 180_000);
-            assert.equal(cartOf(await bot("release", stackName, "--image", `cart-service=${image("v2")}`, "--wait", "--timeout", "3m")).step, "1/4");
+            assert.equal(cartOf(await botWith(notifying, "release", stackName, "--image", `cart-service=${image("v2")}`, "--wait", "--timeout", "3m", "--notify")).step, "1/4");
             succeeded(await bot("promote", stackName, "cart-service", "--full"));
             await settled("Healthy");
 
             // v1 is one of the last 2 revisions: no step, no pause, straight back.
-            const undone = succeeded<UndoResult>(await bot("undo", stackName, "cart-service", "--wait", "--timeout", "3m"));
+            const undone = succeeded<UndoResult>(await botWith(notifying, "undo", stackName, "cart-service", "--wait", "--timeout", "3m", "--notify"));
             assert.deepEqual([undone.from, undone.to], [image("v2"), null]);
             assert.deepEqual(undone.rollouts.map((r) => [r.phase, r.images, r.replicas.updated]), [["Healthy", [image("v1")], 4]]);
-        }, env);
+            const failedRelease = failed(await botWith(notifying, "release", stackName, "--image", "nope-service=ghcr.io/pilab-hu/nope:v1", "--notify"), 3);
+            // One line per command, as Slack shows it: what happened, or what failed and why.
+            assert.deepEqual(receiver.requests.map((r) => [r.path, (r.json as { text: string }).text]), [
+                ["/chat", `released cart-service=${image("v2")} to ${stackName}`],
+                ["/chat", `cart-service in ${stackName} is back at the stack's imageTag (was ${image("v2")})`],
+                ["/chat", `rollout-bot release ${stackName} failed (exit 3): ${failedRelease.error.split("\n")[0]}`],
+            ]);
+        }, env).finally(() => receiver.stop());
     });
 
     it("releases a canary with --wait, promotes it, aborts, retries and aborts the next, and undoes it by config", async () => {
