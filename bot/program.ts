@@ -1,4 +1,5 @@
 import { Command as CommanderCommand, CommanderError, CommandUnknownOpts, Help, HelpConfiguration } from "@commander-js/extra-typings";
+import { envPreviewCommand } from "./commands/envPreview";
 import { historyCommand } from "./commands/history";
 import { prPauseCommand, prResumeCommand } from "./commands/prActive";
 import { prDownCommand } from "./commands/prDown";
@@ -16,12 +17,14 @@ import { BotCommand, InvalidValue } from "./options";
 
 /** `rollout-bot pr <command>`: the PR environments. */
 const PR_COMMANDS = [prUpCommand, prPreviewCommand, prDownCommand, prPauseCommand, prResumeCommand, prReapCommand] as const;
+/** `rollout-bot env <command>`: long-lived environments changed through pull requests. */
+const ENV_COMMANDS = [envPreviewCommand] as const;
 /** `rollout-bot <command>`: commands on any stack. */
 const STACK_COMMANDS = [restartCommand, releaseCommand, statusCommand, historyCommand, promoteCommand, abortCommand, retryCommand, undoCommand] as const;
 
 type ParsedBy<T> = T extends BotCommand<infer C> ? C : never;
 /** A parsed, validated command line, as its handler takes it. */
-export type ParsedCommand = ParsedBy<(typeof PR_COMMANDS)[number] | (typeof STACK_COMMANDS)[number]>;
+export type ParsedCommand = ParsedBy<(typeof PR_COMMANDS)[number] | (typeof ENV_COMMANDS)[number] | (typeof STACK_COMMANDS)[number]>;
 export type Command = { readonly kind: "help"; readonly text: string } | ParsedCommand;
 /** What a command line asks for: help to print, or a command to run. */
 export type Invocation = { readonly kind: "help"; readonly text: string } | { readonly kind: "run"; readonly command: ParsedCommand; run(ctx: BotContext): Promise<void> };
@@ -73,7 +76,14 @@ class CommandLine {
             .helpGroup("pull request environments:")
             .commandsGroup("pull request environments:");
         PR_COMMANDS.forEach((command) => this.register(pr, command));
-        this.program.addCommand(pr).commandsGroup("any stack:");
+        this.program.addCommand(pr);
+        const env = this.configure(new CommanderCommand("env"))
+            .description("Long-lived environments (dev, prod) changed through pull requests.")
+            .helpCommand(false)
+            .helpGroup("long-lived environments:")
+            .commandsGroup("long-lived environments:");
+        ENV_COMMANDS.forEach((command) => this.register(env, command));
+        this.program.addCommand(env).commandsGroup("any stack:");
         STACK_COMMANDS.forEach((command) => this.register(this.program, command));
     }
 

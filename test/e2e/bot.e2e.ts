@@ -469,6 +469,15 @@ describe("release bot on the real engine", () => {
                 const summary = cartOf(await bot("status", stackName, "cart-service"));
                 return summary.phase === phase ? summary : undefined;
             }, 180_000);
+
+            // The release plan a PR that edits the stack's config gets: one Rollout, its image from and to.
+            await stack.setConfig("rollout-stacks:images", { value: JSON.stringify({ "cart-service": image("v2") }) });
+            const planned = succeeded<{ markdown: string; rollouts: readonly { service: string; change: string }[] }>(await bot("env", "preview", stackName, "--markdown"));
+            assert.deepEqual(planned.rollouts, [{ service: "cart-service", change: "release", from: image("v1"), to: image("v2"), fields: [] }]);
+            assert.match(planned.markdown, new RegExp(`\\| \`cart-service\` \\| new image: \`${image("v1").replace(/\./g, "\\.")}\` → \`${image("v2").replace(/\./g, "\\.")}\` \\|`));
+            assert.match(planned.markdown, /\*\*Strategy:\*\* canary: 25 % → pause until promoted → 50 % → pause until promoted → 100 %; each release waits for a person to promote\./);
+            await stack.removeConfig("rollout-stacks:images");
+
             assert.equal(cartOf(await botWith(notifying, "release", stackName, "--image", `cart-service=${image("v2")}`, "--wait", "--timeout", "3m", "--notify")).step, "1/4");
             succeeded(await bot("promote", stackName, "cart-service", "--full"));
             await settled("Healthy");

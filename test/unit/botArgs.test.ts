@@ -101,6 +101,13 @@ describe("bot argument parsing", () => {
             }
         });
 
+        it("parses env preview of a long-lived stack", () => {
+            assert.deepEqual(parse("env preview prod --markdown --policy-pack .policy-base/policy"),
+                { kind: "env preview", stack: "prod", markdown: true, json: false, policyPacks: [".policy-base/policy"] });
+            assert.deepEqual(parse("env preview dev --json"), { kind: "env preview", stack: "dev", markdown: false, json: true });
+            refuses("env preview", /env preview: missing <stack>/);
+        });
+
         it("parses release with several images, --wait and --timeout", () => {
             const digest = `ghcr.io/pilab-hu/order-service@sha256:${"a".repeat(64)}`;
             assert.deepEqual(parse(`release prod --image cart-service=ghcr.io/pilab-hu/cart-service:v2 --image order-service=${digest} --wait --timeout 20m`), {

@@ -1,0 +1,104 @@
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { EngineEvent, OpType, PropertyDiff } from "@pulumi/pulumi/automation";
+import { ReleasePlanCollector, renderReleasePlan } from "../../bot/releasePlan";
+
+const GOLDEN_DIR = path.join(__dirname, "golden");
+const ROLLOUT = "kubernetes:argoproj.io/v1alpha1:Rollout";
+const TEMPLATE = "kubernetes:argoproj.io/v1alpha1:AnalysisTemplate";
+
+/** Compares with a golden file; UPDATE_GOLDEN=1 rewrites it (review the diff before committing). */
+function assertGolden(name: string, actual: string): void {
+    const file = path.join(GOLDEN_DIR, name);
+    if (process.env.UPDATE_GOLDEN === "1") {
+        fs.writeFileSync(file, actual);
+    }
+    assert.equal(actual, fs.readFileSync(file, "utf8"), `differs from ${path.relative(process.cwd(), file)}`);
+}
+
+let sequence = 0;
+const changed = { diffKind: "update", inputDiff: true } as PropertyDiff;
+
+/** A resourcePreEvent of `pulumi preview` on prod, with the old and new inputs the engine sends. */
+function step(op: OpType, type: string, name: string, inputs: { old?: object; new?: object }, detailedDiff: Record<string, PropertyDiff> = {}, keys?: string[]): EngineEvent {
+    const urn = `urn:pulumi:prod::rollout-stacks::${type}::${name}`;
+    const state = (values: object | undefined) => values === undefined ? undefined : { type, urn, id: "", parent: "", provider: "", inputs: values, outputs: {} };
+    const oldState = state(inputs.old);
+    const newState = state(inputs.new);
+    return {
+        sequence: sequence++, timestamp: 1_736_951_400,
+        resourcePreEvent: { planning: true, metadata: {
+            op, urn, type, provider: "",
+            ...(oldState === undefined ? {} : { old: oldState }), ...(newState === undefined ? {} : { new: newState }),
+            detailedDiff, diffs: Object.keys(detailedDiff).map((key) => key.split(".")[0]!),
+            ...(keys === undefined ? {} : { keys }),
+        } },
+    };
+}
+
+const PROD_STEPS = [
+    { setWeight: 20 }, { pause: { duration: "2m" } }, { analysis: { templates: [{ templateName: "success-rate" }, { templateName: "latency-p99" }] } },
+    { setWeight: 50 }, { pause: { duration: "2m" } },
+];
+
+function rollout(name: string, image: string, restartedAt?: string, strategy: object = { canary: { steps: PROD_STEPS } }): object {
+    return {
+        metadata: { name },
+        spec: {
+            strategy,
+            template: {
+                metadata: { annotations: restartedAt === undefined ? {} : { "kubectl.kubernetes.io/restartedAt": restartedAt } },
+                spec: { containers: [{ name, image }] },
+            },
+        },
+    };
+}
+
+const template = (name: string, interval: string, count: number) => ({ metadata: { name }, spec: { metrics: [{ name, interval, count }] } });
+
+function plan(events: EngineEvent[], counts: Record<string, number>): string {
+    const collector = new ReleasePlanCollector();
+    events.forEach(collector.onEvent);
+    return renderReleasePlan(collector.plan("prod", counts));
+}
+
+describe("release plan of a long-lived stack", () => {
+    const templates = [
+        step("same", TEMPLATE, "prod-analysis-success-rate", { old: template("success-rate", "30s", 4), new: template("success-rate", "30s", 4) }),
+        step("same", TEMPLATE, "prod-analysis-latency-p99", { old: template("latency-p99", "30s", 3), new: template("latency-p99", "30s", 3) }),
+    ];
+
+    it("names each Rollout's image from and to, restarts, and the strategy with its least time", () => {
+        const events = [
+            ...templates,
+            step("update", ROLLOUT, "prod-cart-service-rollout",
+                { old: rollout("cart-service", "ghcr.io/pilab-hu/cart-service:v1.0.0"), new: rollout("cart-service", "ghcr.io/pilab-hu/cart-service:v1.1.0") },
+                { "spec.template.spec.containers[0].image": changed }),
+            step("update", ROLLOUT, "prod-order-service-rollout",
+                { old: rollout("order-service", "ghcr.io/pilab-hu/order-service:v2.0.0", "2026-12-01T10:00:00Z"), new: rollout("order-service", "ghcr.io/pilab-hu/order-service:v2.0.0", "2026-12-02T09:00:00Z") },
+                { 'spec.template.metadata.annotations["kubectl.kubernetes.io/restartedAt"]': changed }),
+            step("same", ROLLOUT, "prod-payment-service-rollout",
+                { old: rollout("payment-service", "ghcr.io/pilab-hu/payment-service:v3"), new: rollout("payment-service", "ghcr.io/pilab-hu/payment-service:v3") }),
+        ];
+        assertGolden("release-plan-release.md", plan(events, { update: 2, same: 40 }));
+    });
+
+    it("calls out a replacement and a deletion before anything else", () => {
+        const blueGreen = { blueGreen: { activeService: "cart-service", previewService: "cart-service-preview", autoPromotionEnabled: false, prePromotionAnalysis: { templates: [{ templateName: "success-rate" }] } } };
+        const events = [
+            ...templates,
+            step("update", ROLLOUT, "dev-cart-service-rollout",
+                { old: rollout("cart-service", "ghcr.io/pilab-hu/cart-service:v1", undefined, blueGreen), new: rollout("cart-service", "ghcr.io/pilab-hu/cart-service:v2", undefined, blueGreen) },
+                { "spec.template.spec.containers[0].image": changed, "spec.replicas": changed }),
+            step("replace", "kubernetes:core/v1:Service", "dev-cart-service-preview", { old: { metadata: { name: "cart-service-preview" } }, new: { metadata: { name: "cart-service-preview" } } },
+                { "spec.clusterIP": changed }, ["spec.clusterIP"]),
+            step("delete", "kubernetes:networking.k8s.io/v1:Ingress", "dev-web", { old: { metadata: { name: "web" } } }),
+        ];
+        assertGolden("release-plan-destructive.md", plan(events, { update: 1, replace: 1, delete: 1, same: 30 }));
+    });
+
+    it("says so when nothing changes", () => {
+        assertGolden("release-plan-empty.md", plan([...templates], { same: 42 }));
+    });
+});
