@@ -39,7 +39,7 @@ export const undoCommand: BotCommand<UndoCommand> = {
     run: undo,
 };
 
-/** The previous image, or `--to`'s, read from the history page by page until it shows up. */
+/** The previous image (history read page by page until it shows up), or `--to`'s (the whole history). */
 async function findTarget(stack: Stack, command: UndoCommand): Promise<ReturnType<typeof undoTargetTo>> {
     const { to, service } = command;
     const target = (history: Parameters<typeof undoTarget>[0]) => (to === undefined ? undoTarget(history, service) : undoTargetTo(history, service, to));
