@@ -1,13 +1,15 @@
 /**
  * `npm run bench`: how the program's cost grows with the size of a PR stack, evaluated on mocks
  * (each size in a fresh process, ratios against the smallest size), then the restart path on the
- * real engine against `kubectl rollout restart` when scripts/bench.sh has put an engine in reach.
+ * real engine against `kubectl rollout restart` when scripts/bench.sh has put an engine in reach,
+ * a canary release judged by a real Prometheus, and an undo with and without `rollbackWindow`.
  */
 import { execFileSync } from "node:child_process";
 import * as path from "node:path";
 import { benchRestart } from "./engineRestart";
 import { median } from "./measure";
 import { benchRelease } from "./releaseAnalysis";
+import { benchRollback, ROLLBACK_STEPS_CAPTION } from "./rollback";
 
 const SIZES = [4, 40, 400];
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -71,11 +73,25 @@ async function releaseTable(): Promise<void> {
     }
 }
 
-const TABLES = { mocks: mocksTable, restart: engineTable, release: releaseTable } as const;
-type Table = keyof typeof TABLES;
-const ENGINE_TABLES: readonly Table[] = ["restart", "release"];
+async function rollbackTable(): Promise<void> {
+    const runs = Number(process.env.BENCH_ROLLBACK_RUNS ?? 3);
+    console.log(`\nRelease and undo on a canary with and without rollbackWindow (median of ${runs} alternating runs; ${ROLLBACK_STEPS_CAPTION})\n`);
+    console.log("| action | environment | configured steps ms | measured ms | measured / configured | / full walk |");
+    console.log("|---|---|---:|---:|---:|---:|");
+    const rows = await benchRollback(runs);
+    for (const row of rows) {
+        const walk = rows.find((r) => r.environment === row.environment && r.kind === "release")!;
+        const perConfigured = row.configuredMs === 0 ? "–" : `${(row.measuredMs / row.configuredMs).toFixed(1)}x`;
+        console.log(`| ${row.action} | ${row.environment} | ${row.configuredMs.toFixed(0)} | ${row.measuredMs.toFixed(0)} | ` +
+            `${perConfigured} | ${(row.measuredMs / walk.measuredMs).toFixed(2)}x |`);
+    }
+}
 
-/** `npm run bench [-- <table>...]`: the named tables (mocks, restart, release), all by default. */
+const TABLES = { mocks: mocksTable, restart: engineTable, release: releaseTable, rollback: rollbackTable } as const;
+type Table = keyof typeof TABLES;
+const ENGINE_TABLES: readonly Table[] = ["restart", "release", "rollback"];
+
+/** `npm run bench [-- <table>...]`: the named tables (mocks, restart, release, rollback), all by default. */
 function chosenTables(args: readonly string[]): Table[] {
     const unknown = args.filter((arg) => !(arg in TABLES));
     if (unknown.length > 0) {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# npm run bench [-- mocks|restart|release ...]: the mocks table, then the real-engine tables (restart,
-# and a release judged by a real Prometheus) on the local cluster, built and brought up as for the
-# e2e suite, unless BENCH_MOCKS_ONLY=1. Names select tables. State goes to a backend of its own.
+# npm run bench [-- mocks|restart|release|rollback ...]: the mocks table, then the real-engine tables
+# (restart, a release judged by a real Prometheus, an undo with and without rollbackWindow) on the
+# local cluster, built and brought up as for the e2e suite, unless BENCH_MOCKS_ONLY=1. Names select
+# tables. State goes to a backend of its own.
 set -euo pipefail
 # shellcheck source=lib/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
