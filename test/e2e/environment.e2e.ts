@@ -47,7 +47,7 @@ describe("canary environment on the real rollouts controller", () => {
             const recorder = stepRecorder();
             await stack.preview({ onEvent: recorder.onEvent });
             assert.deepEqual(changesByOp(recorder.steps), { update: ["kubernetes:argoproj.io/v1alpha1:Rollout"] });
-            assert.match(recorder.steps[0]!.urn, /cart-service/);
+            assert.match(recorder.steps.find((step) => step.op === "update")!.urn, /cart-service/);
 
             await stack.up();
             const paused = await phaseOf("cart-service", "Paused");

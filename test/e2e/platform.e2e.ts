@@ -241,7 +241,7 @@ describe("platform stack on the real engine", () => {
                 "rollout-stacks:platform:NetworkPolicies", "rollout-stacks:platform:NetworkPolicies",
             ]);
             assert.deepEqual(up.outputs.platform!.value, {
-                argoRollouts: { installVia: "external", namespace: "argo-rollouts", dashboard: false },
+                argoRollouts: { installVia: "external", namespace: "argo-rollouts", dashboard: false, notificationServices: [] },
                 argoCd: { namespace: ARGOCD_NAMESPACE, project: "rollout-stacks", applications: ["shop-extras"] },
                 monitoring: { namespace: MONITORING_NAMESPACE, dashboards: ["rollout-stacks-rollout-progress", "rollout-stacks-golden-signals", "rollout-stacks-traffic-split"] },
                 certManager: { namespace: "cert-manager", clusterIssuers: ["platform-e2e-selfsigned", "platform-e2e-letsencrypt"] },
@@ -325,7 +325,7 @@ describe("platform stack on the real engine", () => {
             const up = await pending;
             assert.equal(up.summary.result, "succeeded");
             assert.deepEqual(up.outputs.platform!.value, {
-                argoRollouts: { installVia: "argocd", namespace: "argo-rollouts", dashboard: false },
+                argoRollouts: { installVia: "argocd", namespace: "argo-rollouts", dashboard: false, notificationServices: [] },
                 argoCd: { namespace: ARGOCD_NAMESPACE, project: "rollout-stacks", applications: ["argo-rollouts"] },
             });
 
