@@ -210,7 +210,8 @@ describe("platform stack on the real engine", () => {
     async function assertConverged(stack: Stack): Promise<void> {
         assert.deepEqual(await previewChanges(stack), {});
         const again = await stack.up();
-        assert.deepEqual(Object.keys(again.summary.resourceChanges ?? {}), ["same"]);
+        // The API server's EndpointSlice is read on every update (for the policies): a read changes nothing.
+        assert.deepEqual(Object.keys(again.summary.resourceChanges ?? {}).filter((op) => op !== "read"), ["same"]);
         await stack.refresh();
         assert.deepEqual(await previewChanges(stack), {});
     }
