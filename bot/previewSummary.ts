@@ -162,7 +162,8 @@ function policyPacksOf(summary: SummaryEvent): PolicyPackRun[] {
     }).sort((a, b) => a.name.localeCompare(b.name));
 }
 
-function code(text: string): string {
+/** `text` as inline code in a Markdown table cell: backticks and pipes escaped, whitespace one space. */
+export function code(text: string): string {
     return `\`${text.replace(/`/g, "'").replace(/\|/g, "\\|").replace(/\s+/g, " ")}\``;
 }
 

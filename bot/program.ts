@@ -70,20 +70,9 @@ class CommandLine {
             .description("Drives this project's stacks through the Pulumi Automation API.")
             .addHelpText("after", `\nRun '${PROGRAM} <command> --help' for a command's arguments and options; docs/release-bot.md has the rest.`);
         this.active = this.program;
-        const pr = this.configure(new CommanderCommand("pr"))
-            .description("Per-pull-request environments: the stacks pr-<n>.")
-            .helpCommand(false)
-            .helpGroup("pull request environments:")
-            .commandsGroup("pull request environments:");
-        PR_COMMANDS.forEach((command) => this.register(pr, command));
-        this.program.addCommand(pr);
-        const env = this.configure(new CommanderCommand("env"))
-            .description("Long-lived environments (dev, prod) changed through pull requests.")
-            .helpCommand(false)
-            .helpGroup("long-lived environments:")
-            .commandsGroup("long-lived environments:");
-        ENV_COMMANDS.forEach((command) => this.register(env, command));
-        this.program.addCommand(env).commandsGroup("any stack:");
+        this.group("pr", "Per-pull-request environments: the stacks pr-<n>.", "pull request environments:", PR_COMMANDS);
+        this.group("env", "Long-lived environments (dev, prod) changed through pull requests.", "long-lived environments:", ENV_COMMANDS);
+        this.program.commandsGroup("any stack:");
         STACK_COMMANDS.forEach((command) => this.register(this.program, command));
     }
 
@@ -112,6 +101,17 @@ class CommandLine {
             throw new Error(`no command '${path}'`);
         }
         return this.helpText(command);
+    }
+
+    /** `rollout-bot <name> <command>`: a group of commands under one word, listed under `heading`. */
+    private group(name: string, description: string, heading: string, commands: readonly BotCommand<ParsedCommand>[]): void {
+        const group = this.configure(new CommanderCommand(name))
+            .description(description)
+            .helpCommand(false)
+            .helpGroup(heading)
+            .commandsGroup(heading);
+        commands.forEach((command) => this.register(group, command));
+        this.program.addCommand(group);
     }
 
     private register(parent: CommandUnknownOpts, definition: BotCommand<ParsedCommand>): void {

@@ -4,7 +4,7 @@ import { goDurationSeconds, pauseDurationSeconds } from "../lib/duration";
 import { PREVIOUS_IMAGE_ANNOTATION } from "../lib/notifications";
 import { RESTARTED_AT_ANNOTATION } from "../lib/restart";
 import { formatDuration } from "./duration";
-import { describeCounts, PreviewCollector, PreviewRow } from "./previewSummary";
+import { code, describeCounts, PreviewCollector, PreviewRow } from "./previewSummary";
 
 /**
  * The release plan of a long-lived stack, as a reviewer of a pull request that changes it reads it:
@@ -180,10 +180,6 @@ export class ReleasePlanCollector {
             others: summary.rows.filter((row) => row.type !== ROLLOUT_TYPE && !["replace", "delete", "read"].includes(row.op)),
         };
     }
-}
-
-function code(text: string): string {
-    return `\`${text.replace(/`/g, "'").replace(/\|/g, "\\|")}\``;
 }
 
 function describeChange(rollout: RolloutPlan): string {

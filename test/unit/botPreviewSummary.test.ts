@@ -1,23 +1,9 @@
 import * as assert from "node:assert/strict";
-import * as fs from "node:fs";
-import * as path from "node:path";
 import type { EngineEvent, OpMap, OpType, PropertyDiff } from "@pulumi/pulumi/automation";
 import { PreviewCollector, renderPreviewMarkdown } from "../../bot/previewSummary";
+import { assertGolden } from "../support/golden";
 
-const GOLDEN_DIR = path.join(__dirname, "golden");
 const STACK_URN = "urn:pulumi:pr-123::rollout-stacks::pulumi:pulumi:Stack::rollout-stacks-pr-123";
-
-/**
- * Compares with a golden file. UPDATE_GOLDEN=1 rewrites it instead, for a deliberate change of
- * the comment's format; review the diff before committing it.
- */
-function assertGolden(name: string, actual: string): void {
-    const file = path.join(GOLDEN_DIR, name);
-    if (process.env.UPDATE_GOLDEN === "1") {
-        fs.writeFileSync(file, actual);
-    }
-    assert.equal(actual, fs.readFileSync(file, "utf8"), `differs from ${path.relative(process.cwd(), file)}`);
-}
 
 let sequence = 0;
 

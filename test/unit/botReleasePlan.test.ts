@@ -1,21 +1,9 @@
-import * as assert from "node:assert/strict";
-import * as fs from "node:fs";
-import * as path from "node:path";
 import type { EngineEvent, OpType, PropertyDiff } from "@pulumi/pulumi/automation";
 import { ReleasePlanCollector, renderReleasePlan } from "../../bot/releasePlan";
+import { assertGolden } from "../support/golden";
 
-const GOLDEN_DIR = path.join(__dirname, "golden");
 const ROLLOUT = "kubernetes:argoproj.io/v1alpha1:Rollout";
 const TEMPLATE = "kubernetes:argoproj.io/v1alpha1:AnalysisTemplate";
-
-/** Compares with a golden file; UPDATE_GOLDEN=1 rewrites it (review the diff before committing). */
-function assertGolden(name: string, actual: string): void {
-    const file = path.join(GOLDEN_DIR, name);
-    if (process.env.UPDATE_GOLDEN === "1") {
-        fs.writeFileSync(file, actual);
-    }
-    assert.equal(actual, fs.readFileSync(file, "utf8"), `differs from ${path.relative(process.cwd(), file)}`);
-}
 
 let sequence = 0;
 const changed = { diffKind: "update", inputDiff: true } as PropertyDiff;
