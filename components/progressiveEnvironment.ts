@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { tlsSecretNameFor } from "../lib/naming";
 import { NotificationSubscription } from "../lib/notifications";
+import { withHealthyImage } from "../lib/promotionGate";
 import { DeliveryStrategy } from "../lib/rolloutStrategy";
 import { ServiceSpec } from "../lib/service";
 import { AnalysisTemplates, AnalysisTemplatesArgs } from "./analysisTemplates";
@@ -19,6 +20,8 @@ export interface EnvironmentService {
     readonly replicas?: number;
     /** The image it ran before `image`, which notifications name. @default unnamed */
     readonly previousImage?: pulumi.Input<string>;
+    /** The images it has run Healthy before this update, newest last (the stack's last record). @default none */
+    readonly healthyImages?: pulumi.Input<readonly string[]>;
 }
 
 export interface ProgressiveEnvironmentArgs {
@@ -69,6 +72,8 @@ export interface EnvironmentServiceOutput {
     readonly clusterUrl: pulumi.Output<string>;
     /** In-cluster URL of the new revision alone (canary, or blue/green preview). */
     readonly previewUrl: pulumi.Output<string>;
+    /** The images it has run Healthy, newest last: the record the promotion gate reads (lib/promotionGate.ts). */
+    readonly healthyImages: pulumi.Output<string[]>;
 }
 
 /**
@@ -109,7 +114,7 @@ export class ProgressiveEnvironment extends EnvironmentComponent<EnvironmentServ
             ...args.analysis,
         }, { ...inNamespace, dependsOn: after });
 
-        const workloads = args.services.map(({ spec, image, replicas, previousImage }, index) => {
+        const workloads = args.services.map(({ spec, image, replicas, previousImage, healthyImages }, index) => {
             const workload = new ProgressiveService(`${name}-${spec.name}`, {
                 namespace: namespace,
                 service: spec,
@@ -128,12 +133,12 @@ export class ProgressiveEnvironment extends EnvironmentComponent<EnvironmentServ
                 notifications: args.notifications,
                 previousImage,
             }, { ...inNamespace, dependsOn: withDependency(after, templates) });
-            return { spec, image, previousImage, workload };
+            return { spec, image, previousImage, healthyImages, workload };
         });
 
         const url = pulumi.interpolate`https://${args.host}`;
         const lastDeployedAt = workloads[0]!.workload.restartedAt;
-        const services = Object.fromEntries(workloads.map(({ spec, image, previousImage, workload }) => [spec.name, {
+        const services = Object.fromEntries(workloads.map(({ spec, image, previousImage, healthyImages, workload }) => [spec.name, {
             image: pulumi.output(image),
             // Read back by the next update (stacks/environment.ts): what notifications call the old image.
             previousImage: pulumi.output(previousImage ?? ""),
@@ -141,6 +146,8 @@ export class ProgressiveEnvironment extends EnvironmentComponent<EnvironmentServ
             url: workload.url,
             clusterUrl: workload.clusterUrl,
             previewUrl: workload.previewUrl,
+            healthyImages: pulumi.all([healthyImages ?? [], workload.healthyImage])
+                .apply(([recorded, healthy]) => withHealthyImage(recorded, healthy ?? undefined)),
         }]));
         this.publish({ namespace, url, active, lastDeployedAt, services });
     }

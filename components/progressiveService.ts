@@ -3,6 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ARGO_API_VERSION, RolloutSpec } from "../lib/argoTypes";
 import { NotificationSubscription, PREVIOUS_IMAGE_ANNOTATION, subscriptionAnnotations } from "../lib/notifications";
+import { healthyImageOf } from "../lib/promotionGate";
 import { canonicalQuantity } from "../lib/quantity";
 import { clusterServiceHost } from "../lib/naming";
 import { PodTemplateArgs, securePodTemplate } from "../lib/podTemplate";
@@ -63,6 +64,12 @@ export interface ProgressiveServiceArgs extends PodTemplateArgs {
 /** A Rollout spec as Pulumi takes it: the model's fields, with a pod template whose values may be outputs. */
 type RolloutSpecInput = Omit<RolloutSpec, "template"> & { readonly template: k8s.types.input.core.v1.PodTemplateSpec };
 
+/** A Rollout read back from the cluster: the keys asked for are its outputs. */
+interface LiveRolloutOutputs {
+    readonly spec: pulumi.Output<unknown>;
+    readonly status: pulumi.Output<unknown>;
+}
+
 /** The Rollout's spec as the provider reports it back (CustomResource exposes every input key as an output). */
 interface RolloutOutputs {
     readonly spec: pulumi.Output<RolloutSpec>;
@@ -90,6 +97,12 @@ export class ProgressiveService extends pulumi.ComponentResource {
     public readonly previewUrl: pulumi.Output<string>;
     /** The restart value the live Rollout carries: what a restart actually applied. */
     public readonly restartedAt: pulumi.Output<string | null>;
+    /**
+     * The image the Rollout runs Healthy as the cluster says when this update reads it back, or
+     * null while it is anything else (a release under way, paused, Degraded, or not yet created).
+     * The promotion gate's record (lib/promotionGate.ts).
+     */
+    public readonly healthyImage: pulumi.Output<string | null>;
 
     constructor(name: string, args: ProgressiveServiceArgs, opts?: pulumi.ComponentResourceOptions) {
         super("rollout-stacks:workload:ProgressiveService", name, {}, opts);
@@ -226,6 +239,7 @@ export class ProgressiveService extends pulumi.ComponentResource {
         this.restartedAt = restartStrategy === "template"
             ? live.apply((s) => s.template?.metadata?.annotations?.[RESTARTED_AT_ANNOTATION] ?? null)
             : live.apply((s) => s.restartAt ?? null);
+        this.healthyImage = pulumi.runtime.isDryRun() ? pulumi.output(null) : this.readHealthyImage(name);
         this.registerOutputs({
             rolloutName: this.rolloutName,
             url: this.url,
@@ -233,6 +247,25 @@ export class ProgressiveService extends pulumi.ComponentResource {
             previewUrl: this.previewUrl,
             restartedAt: this.restartedAt,
         });
+    }
+
+    /**
+     * The Rollout as the cluster has it, read after this update applied ours (the read goes by the
+     * managed Rollout's id, so it waits for it): the image it is Healthy on, if it is. An update
+     * only: a preview records nothing, so it reads nothing either.
+     */
+    private readHealthyImage(name: string): pulumi.Output<string | null> {
+        const current = new k8s.apiextensions.CustomResource(`${name}-live`, {
+            apiVersion: ARGO_API_VERSION,
+            kind: "Rollout",
+            // A read's outputs are the keys it names: the generation, the image and what the controller says.
+            metadata: undefined,
+            spec: undefined,
+            status: undefined,
+        }, { parent: this, id: this.rollout.id });
+        const { spec, status } = current as unknown as LiveRolloutOutputs;
+        return pulumi.all([current.metadata, spec, status]).apply(([metadata, liveSpec, liveStatus]) =>
+            healthyImageOf({ metadata, spec: liveSpec, status: liveStatus }) ?? null);
     }
 }
 

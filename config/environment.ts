@@ -44,6 +44,9 @@ const nginxCanaryAnnotations = z.record(z.string(), z.string({ error: "expected 
     }
 });
 
+/** A stack's name as the CLI accepts it, without organization and project: the gate's source is a stack of this project. */
+const STACK_NAME = /^[A-Za-z0-9_.-]{1,100}$/;
+
 const DURATION_EXAMPLES = "such as 30s, 2m, 1h or a whole number of seconds";
 
 /** A pause as the controller reads it: whole seconds, at least one (a shorter pause does not pause). */
@@ -275,6 +278,13 @@ export const environmentSchema = z.strictObject({
         .max(MAX_ROLLBACK_WINDOW, { error: `expected at most ${MAX_ROLLBACK_WINDOW} revisions: each Rollout keeps ${MAX_ROLLBACK_WINDOW} old ReplicaSets, and a rollback can only skip steps to one that still exists` })
         .optional(),
     notifications: notificationsSchema.prefault({}),
+    /**
+     * The promotion gate: the stack (in this backend and project, e.g. `dev`) whose environment must
+     * have run an image Healthy before this one takes it. @default off
+     */
+    promotedFrom: z.string({ error: "expected a stack name such as dev" }).regex(STACK_NAME, {
+        error: "expected the name of a stack of this project, such as dev (letters, digits, '-', '_' and '.')",
+    }).optional(),
 }).superRefine((environment, ctx) => {
     if (environment.progressDeadlineAbort && environment.progressDeadlineSeconds === undefined) {
         ctx.addIssue({

@@ -2,36 +2,45 @@ import * as pulumi from "@pulumi/pulumi";
 import { ProgressiveEnvironment } from "../components/progressiveEnvironment";
 import { StackConfig } from "../config";
 import { EnvironmentConfig } from "../config/environment";
-import { serviceImage } from "../lib/imageRef";
 import { environmentHost } from "../lib/naming";
 import { previousImageOf } from "../lib/previousImages";
+import { recordedHealthyImages } from "../lib/promotionGate";
 import { strategyKind } from "../lib/rolloutStrategy";
+import { environmentImages } from "./environmentImages";
+
+/**
+ * This stack's own outputs of its last update, read through a StackReference to itself: the images
+ * its services ran before this update, and the images they have run Healthy.
+ */
+export function lastUpdate(): pulumi.StackReference {
+    return new pulumi.StackReference("last-update", { name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}` });
+}
 
 /**
  * Turns validated config of a long-lived environment into its ProgressiveEnvironment. `dependsOn`
- * holds what must exist first (the platform's CRDs and controllers). Returns the stack outputs: per
+ * holds what must exist first (the platform's CRDs and controllers), `last` the stack's last
+ * outputs ({@link lastUpdate}). Returns the stack outputs: per
  * service its image, Rollout and URLs, and for the environment its namespace, URL, strategy and the
  * `deployedAt` the Rollouts carry.
  */
 export function deployEnvironmentStack(
     config: StackConfig,
     environment: EnvironmentConfig,
-    opts: { dependsOn: pulumi.Input<pulumi.Resource>[] },
+    opts: { dependsOn: pulumi.Input<pulumi.Resource>[]; last: pulumi.StackReference },
 ): Record<string, unknown> {
     const host = environment.host ?? environmentHost(environment.name, config.domain);
-    // This stack's own outputs of its last update: the images its services ran before this one.
-    const last = new pulumi.StackReference("last-update", { name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}` });
-    const lastServices = last.getOutput("services");
+    const lastServices = opts.last.getOutput("services");
+    const images = environmentImages(config);
     const deployed = new ProgressiveEnvironment(environment.name, {
         name: environment.name,
         services: config.services.map((spec) => {
-            // The schema requires imageTag, or images.<service> for every service, on an environment.
-            const image = serviceImage(spec.image, config.imageTag ?? "", config.images[spec.name]);
+            const image = images[spec.name]!;
             return {
                 spec,
                 image,
                 replicas: environment.replicas[spec.name],
                 previousImage: lastServices.apply((services) => previousImageOf(services, spec.name, image)),
+                healthyImages: lastServices.apply((services) => recordedHealthyImages(services, spec.name)),
             };
         }),
         strategy: environment.strategy,

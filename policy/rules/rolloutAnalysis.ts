@@ -8,7 +8,8 @@ export const ROLLOUT_TYPE = "kubernetes:argoproj.io/v1alpha1:Rollout";
  * Rollout belongs to (its URN), so a dev stack can run without Prometheus.
  */
 export function rolloutAnalysisProblems(resource: PolicyInput, productionStacks: readonly string[]): string[] {
-    if (resource.type !== ROLLOUT_TYPE || !productionStacks.includes(stackOf(resource.urn))) {
+    // A Rollout the stack reads back (no spec of its own: the promotion gate's record) declares nothing to judge.
+    if (resource.type !== ROLLOUT_TYPE || !productionStacks.includes(stackOf(resource.urn)) || resource.props.spec === undefined) {
         return [];
     }
     const strategy = resource.props.spec?.strategy ?? {};

@@ -14,7 +14,10 @@ export interface RegisteredResource {
 }
 
 export interface ProgramRun {
+    /** What the program declares: every resource it registered, except those it reads by id. */
     readonly resources: readonly RegisteredResource[];
+    /** What the program reads by id (StackReferences, the API server's EndpointSlice, Rollouts read back). */
+    readonly reads: readonly RegisteredResource[];
     readonly outputs: Record<string, any>;
     /** Resources of one type token, e.g. `kubernetes:apps/v1:Deployment`. */
     ofType(type: string): RegisteredResource[];
@@ -33,6 +36,10 @@ export interface RunOptions {
     readonly preview?: boolean;
     /** The stack's outputs of its last update, as a StackReference to itself reads them. @default none */
     readonly lastOutputs?: Record<string, unknown>;
+    /** Other stacks' outputs by full name (`organization/rollout-stacks/dev`), as StackReferences read them. @default none */
+    readonly stackOutputs?: Readonly<Record<string, Record<string, unknown>>>;
+    /** What a read of a Kubernetes object by id finds (its fields besides the inputs); none when undefined. */
+    readonly readState?: (type: string, id: string) => Record<string, unknown> | undefined;
 }
 
 /**
@@ -95,11 +102,15 @@ async function execute(options: RunOptions): Promise<ProgramRun | FailedRun> {
         const options = name === undefined ? undefined : optionsByName.get(name);
         return options === undefined ? undefined : named(options.deletedWith) ?? deletedWithOf(named(options.parent));
     };
-    const lastOutputs = options.lastOutputs ?? {};
+    const reads: RegisteredResource[] = [];
+    const readState = options.readState;
+    const self = `organization/rollout-stacks/${options.stack ?? "pr-123"}`;
+    const referencedOutputs = (name: string) => (name === self ? options.lastOutputs : options.stackOutputs?.[name]) ?? {};
     await pulumi.runtime.setMocks({
         newResource: (args) => {
             const options = optionsByName.get(args.name) ?? {};
-            resources.push({
+            const read = args.id !== undefined && args.id !== "";
+            (read ? reads : resources).push({
                 type: args.type,
                 name: args.name,
                 inputs: args.inputs,
@@ -108,12 +119,12 @@ async function execute(options: RunOptions): Promise<ProgramRun | FailedRun> {
                 deletedWith: deletedWithOf(args.name),
             });
             // A StackReference reads the stack's outputs of its last update: none, unless the test gives them.
-            const state = args.type === "pulumi:pulumi:StackReference" ? { ...args.inputs, outputs: lastOutputs, secretOutputNames: [] }
+            const state = args.type === "pulumi:pulumi:StackReference" ? { ...args.inputs, outputs: referencedOutputs(String(args.inputs.name)), secretOutputNames: [] }
                 // The platform reads the API server's addresses from default/kubernetes: one, as a kind cluster has it.
                 : args.type === "kubernetes:discovery.k8s.io/v1:EndpointSlice" && args.id !== undefined && args.id !== ""
                     ? { ...args.inputs, endpoints: [{ addresses: [MOCK_API_SERVER.address], conditions: { ready: true } }], ports: [{ port: MOCK_API_SERVER.port }] }
-                    : args.inputs;
-            return { id: `${args.name}-id`, state };
+                    : read ? { ...args.inputs, ...readState?.(args.type, args.id!) } : args.inputs;
+            return { id: read ? args.id! : `${args.name}-id`, state };
         },
         call: (args) => args.inputs,
     }, "rollout-stacks", options.stack ?? "pr-123", options.preview ?? false, "organization");
@@ -140,6 +151,7 @@ async function execute(options: RunOptions): Promise<ProgramRun | FailedRun> {
     const ofType = (type: string) => resources.filter((r) => r.type === type);
     return {
         resources,
+        reads,
         outputs,
         ofType,
         named: (type, name) => oneNamed(ofType(type), type, name),

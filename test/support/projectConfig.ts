@@ -65,6 +65,20 @@ export function stackFileConfig(stack: string): ConfigValues {
 }
 
 /**
+ * A stack file's config without `environment.promotedFrom`: for tests of what the stack deploys,
+ * run as if its source stack had run every image Healthy. The gate has tests of its own.
+ */
+export function ungatedStackFileConfig(stack: string): ConfigValues {
+    const config = stackFileConfig(stack);
+    const environment = config.environment as Record<string, unknown> | undefined;
+    if (environment === undefined) {
+        return config;
+    }
+    const { promotedFrom: _gate, ...ungated } = environment;
+    return { ...config, environment: ungated };
+}
+
+/**
  * Config as the CLI hands it to a program: every key namespaced, structured values as JSON text,
  * scalars as strings.
  */

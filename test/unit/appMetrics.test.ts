@@ -2,7 +2,7 @@ import * as assert from "node:assert/strict";
 import { DEFAULT_APP_METRICS } from "../../lib/appMetrics";
 import { assertConfigRejected as assertRejected } from "../support/configAssertions";
 import { ProgramRun, runProgram } from "../support/program";
-import { stackFileConfig } from "../support/projectConfig";
+import { ungatedStackFileConfig } from "../support/projectConfig";
 
 const ANALYSIS_TEMPLATE = "kubernetes:argoproj.io/v1alpha1:AnalysisTemplate";
 const PROMETHEUS_RULE = "kubernetes:monitoring.coreos.com/v1:PrometheusRule";
@@ -23,7 +23,7 @@ function queries(run: ProgramRun): Record<"analysis" | "alerts" | "dashboards", 
 }
 
 function prodStack(appMetrics?: Record<string, string>): Promise<ProgramRun> {
-    const { imageTag, environment, platform } = stackFileConfig("prod");
+    const { imageTag, environment, platform } = ungatedStackFileConfig("prod");
     const monitoring = { ...(platform as any).monitoring, grafanaAdminPassword: "correct-horse-battery" };
     return runProgram({
         stack: "prod",

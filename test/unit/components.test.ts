@@ -11,7 +11,7 @@ import {
 } from "../../components";
 import { mockComponents, Mocked, valueOf } from "../support/components";
 import { runProgram } from "../support/program";
-import { catalogueNames, stackFileConfig } from "../support/projectConfig";
+import { catalogueNames, ungatedStackFileConfig } from "../support/projectConfig";
 
 const ROLLOUT = "kubernetes:argoproj.io/v1alpha1:Rollout";
 const ANALYSIS_TEMPLATE = "kubernetes:argoproj.io/v1alpha1:AnalysisTemplate";
@@ -286,7 +286,7 @@ describe("components constructed on their own", () => {
 describe("ProgressiveEnvironment on existing stacks", () => {
     for (const stack of ["dev", "prod"] as const) {
         it(`aliases every child it adopted in ${stack} to the stack root and keeps every name, so pulumi up replaces nothing`, async () => {
-            const { imageTag, environment } = stackFileConfig(stack);
+            const { imageTag, environment } = ungatedStackFileConfig(stack);
             const run = await runProgram({ stack, config: { imageTag, environment } });
             const [component] = run.ofType("rollout-stacks:environment:ProgressiveEnvironment");
             assert.equal(component?.name, stack, "the component is named after the environment, its children's prefix");

@@ -4,7 +4,7 @@ import { assertDeletedWithNamespace } from "../support/deletion";
 import { validateCustomResource } from "../support/crdModels";
 import { validateKubernetesObject } from "../support/kubernetesModels";
 import { ProgramRun, RegisteredResource, revealSecrets, runProgram } from "../support/program";
-import { catalogue, catalogueNames, stackFileConfig } from "../support/projectConfig";
+import { catalogue, catalogueNames, ungatedStackFileConfig } from "../support/projectConfig";
 import { PREVIOUS_IMAGE_ANNOTATION } from "../../lib/notifications";
 
 const ROLLOUT = "kubernetes:argoproj.io/v1alpha1:Rollout";
@@ -38,12 +38,12 @@ function containerOf(run: ProgramRun, name: string): Record<string, any> {
  * password), and the platform's own tests cover it.
  */
 function stackConfig(stack: "dev" | "prod", more: Record<string, unknown> = {}): Record<string, unknown> {
-    const { imageTag, environment } = stackFileConfig(stack);
+    const { imageTag, environment } = ungatedStackFileConfig(stack);
     return { imageTag, environment, ...more };
 }
 
 function prodEnvironment(): Record<string, any> {
-    return stackFileConfig("prod").environment as Record<string, any>;
+    return ungatedStackFileConfig("prod").environment as Record<string, any>;
 }
 
 describe("prod environment (canary)", () => {
@@ -194,7 +194,7 @@ describe("prod environment (canary)", () => {
         assertDeletedWithNamespace(run, "prod");
     });
 
-    it("exports namespace, url, strategy, lastDeployedAt and per service its image, Rollout and URLs", () => {
+    it("exports namespace, url, strategy, lastDeployedAt and per service its image, Rollout, URLs and the images it has run Healthy", () => {
         assert.equal(run.outputs.environment, "prod");
         assert.equal(run.outputs.namespace, "prod");
         assert.equal(run.outputs.url, "https://shop.pilab.hu");
@@ -207,6 +207,8 @@ describe("prod environment (canary)", () => {
             clusterUrl: "http://order-service.prod.svc.cluster.local:8080",
             previewUrl: "http://order-service-canary.prod.svc.cluster.local:8080",
             previousImage: "",
+            // Not yet created when the program reads it back: nothing Healthy to record.
+            healthyImages: [],
         });
     });
 

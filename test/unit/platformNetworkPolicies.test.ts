@@ -279,7 +279,7 @@ describe("platform network policies", () => {
             for (const r of run.ofType(NETWORK_POLICY).filter((p) => p.inputs.metadata.name.startsWith(POLICY_PREFIX))) {
                 assert.equal(r.deletedWith, `${namespaces[r.inputs.metadata.namespace]}-namespace`, `${r.name} is deleted with its namespace`);
             }
-            assert.equal(run.ofType(ENDPOINT_SLICE).length, 1, "the API server's EndpointSlice is read once");
+            assert.equal(run.reads.filter((r) => r.type === ENDPOINT_SLICE).length, 1, "the API server's EndpointSlice is read once");
         });
 
         it("lets Prometheus scrape the services' ports", async () => {
@@ -290,7 +290,7 @@ describe("platform network policies", () => {
 
         it("uses the configured API server CIDRs without reading the cluster", async () => {
             const run = await runDev({}, { networkPolicies: { apiServer: ["10.96.0.0/12", "fd00:10:96::/112"] } });
-            assert.equal(run.ofType(ENDPOINT_SLICE).length, 0);
+            assert.equal(run.reads.filter((r) => r.type === ENDPOINT_SLICE).length, 0);
             const api = run.ofType(NETWORK_POLICY).filter((r) => r.inputs.metadata.name === `${POLICY_PREFIX}allow-kube-api`);
             assert.equal(api.length, 4);
             for (const r of api) {
@@ -307,7 +307,7 @@ describe("platform network policies", () => {
         it("gives add-ons installed elsewhere none unless asked, and then leaves their namespaces alone on delete", async () => {
             const external = { installVia: "external" };
             const none = await runProgram({ stack: "dev", config: { imageTag: "v1", platform: { argoRollouts: external, argoCd: external, monitoring: external, certManager: external } } });
-            assert.deepEqual([none.ofType(NETWORK_POLICY).length, none.ofType(ENDPOINT_SLICE).length], [0, 0]);
+            assert.deepEqual([none.ofType(NETWORK_POLICY).length, none.reads.filter((r) => r.type === ENDPOINT_SLICE).length], [0, 0]);
 
             const asked = await runProgram({ stack: "dev", config: { imageTag: "v1", platform: {
                 argoRollouts: { ...external, networkPolicies: { enabled: true } },

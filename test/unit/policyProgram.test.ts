@@ -2,7 +2,7 @@ import * as assert from "node:assert/strict";
 import type { ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
 import { policies } from "../../policy/policies";
 import { ProgramRun, RegisteredResource, revealSecrets, runProgram } from "../support/program";
-import { stackFileConfig } from "../support/projectConfig";
+import { ungatedStackFileConfig } from "../support/projectConfig";
 
 /** A resource as the policy server would show it: URN, type and the registered inputs as props. */
 interface Checked {
@@ -68,7 +68,7 @@ describe("policy pack over the program", () => {
 
     it("finds no violation in the prod environment, whose Rollouts must run analysis", async () => {
         // The platform's Helm charts register their resources only on a real engine; leave it out.
-        const prod = await runProgram({ config: { ...stackFileConfig("prod"), platform: undefined }, stack: "prod" });
+        const prod = await runProgram({ config: { ...ungatedStackFileConfig("prod"), platform: undefined }, stack: "prod" });
         assert.ok(prod.ofType("kubernetes:argoproj.io/v1alpha1:Rollout").length > 0, "the prod stack registered no Rollouts to check");
         assert.deepEqual(await violations(prod, "prod"), []);
     });
