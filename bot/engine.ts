@@ -1,10 +1,11 @@
 import * as path from "node:path";
 import { ConcurrentUpdateError, ConfigMap, EngineEvent, PreviewResult, Stack, UpResult } from "@pulumi/pulumi/automation";
+import { PROMOTION_OVERRIDE_VARIABLE } from "../lib/promotionGate";
 import { CheckoutLockedError, withCheckoutLock } from "./checkoutLock";
 import { formatDuration } from "./duration";
-import { BotError, configErrorOf, EngineFailure, engineFailure, EXIT } from "./errors";
+import { BotError, configErrorOf, EngineFailure, engineFailure, EXIT, promotionRefusalOf } from "./errors";
 import { describeEngineEvent, Output } from "./output";
-import type { Updating } from "./options";
+import type { Overriding, Updating } from "./options";
 import { ConfigUpdate, isEmptyUpdate, revertUpdate } from "./stackConfig";
 import { writeConfig } from "./workspace";
 
@@ -78,12 +79,13 @@ async function runEngine<T>(ctx: EngineContext, operation: (callbacks: EngineCal
 
 /**
  * True when the failed operation provably changed nothing, so the config it was given can be put
- * back: it never got the lock, the program refused its config, or a policy pack refused it before
+ * back: it never got the lock, the program refused its config or the promotion gate its images (both
+ * before the program declares anything), or a policy pack refused it before
  * any step that changes a resource began (otherwise the next plain `pulumi up` would apply, unjudged,
  * what the pack refused).
  */
 function appliedNothing(error: unknown): boolean {
-    return error instanceof ConcurrentUpdateError || configErrorOf(error) !== undefined ||
+    return error instanceof ConcurrentUpdateError || configErrorOf(error) !== undefined || promotionRefusalOf(error) !== undefined ||
         (error instanceof EngineFailure && error.violations.length > 0 && !error.startedChanges);
 }
 
@@ -112,12 +114,19 @@ export interface UpdateOptions {
     readonly message: string;
     readonly policyPacks?: readonly string[];
     readonly policyPackConfigs?: readonly string[];
+    /** Let the update past the promotion gate, for this reason (also in the message). */
+    readonly promotionOverride?: string;
 }
 
-/** The update options of a command that updates a stack: its history message, lock wait and policy packs. */
-export function updateOptions(command: Updating, message: string): UpdateOptions {
+/**
+ * The update options of a command that updates a stack: its history message, lock wait, policy
+ * packs and promotion-gate override (whose reason the message records).
+ */
+export function updateOptions(command: Updating & Overriding, message: string): UpdateOptions {
+    const override = command.promotionOverride;
     return {
-        message,
+        message: override === undefined ? message : `${message} [promotion gate overridden: ${override}]`,
+        ...(override === undefined ? {} : { promotionOverride: override }),
         ...(command.waitLockMs === undefined ? {} : { waitLockMs: command.waitLockMs }),
         ...(command.policyPacks === undefined ? {} : { policyPacks: command.policyPacks }),
         ...(command.policyPackConfigs === undefined ? {} : { policyPackConfigs: command.policyPackConfigs }),
@@ -162,7 +171,8 @@ function withConfigChange<T>(
 export async function updateStack(stack: Stack, change: ConfigChange, options: UpdateOptions, ctx: EngineContext): Promise<UpResult> {
     return withConfigChange(stack, change, options.waitLockMs, ctx, async (before, update) => {
         try {
-            return await runEngine(ctx, (callbacks) => stack.up({ ...callbacks, message: options.message, ...policyPackOption(options) }));
+            return await withPromotionOverride(stack, options.promotionOverride,
+                () => runEngine(ctx, (callbacks) => stack.up({ ...callbacks, message: options.message, ...policyPackOption(options) })));
         } catch (error) {
             if (appliedNothing(error) && await restoreConfig(stack, before, update, ctx)) {
                 ctx.out.progress(`  nothing was applied; ${stack.name}'s config is back as it was`);
@@ -170,6 +180,24 @@ export async function updateStack(stack: Stack, change: ConfigChange, options: U
             throw error;
         }
     });
+}
+
+/**
+ * Runs `operation` with the program told to let the update past the promotion gate, for `reason`.
+ * Without one the variable stays empty, as the bot's workspace always sets it: an override exported
+ * in the caller's shell never passes silently.
+ */
+async function withPromotionOverride<T>(stack: Stack, reason: string | undefined, operation: () => Promise<T>): Promise<T> {
+    if (reason === undefined) {
+        return operation();
+    }
+    const env = stack.workspace.envVars;
+    env[PROMOTION_OVERRIDE_VARIABLE] = reason;
+    try {
+        return await operation();
+    } finally {
+        env[PROMOTION_OVERRIDE_VARIABLE] = "";
+    }
 }
 
 /**

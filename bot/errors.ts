@@ -1,6 +1,7 @@
 import {
     CommandError, ConcurrentUpdateError, DiagnosticEvent, EngineEvent, PolicyEvent, StackAlreadyExistsError, StackNotFoundError,
 } from "@pulumi/pulumi/automation";
+import { PROMOTION_ADVICE_START, PROMOTION_REFUSED_HEADER } from "../lib/promotionGate";
 import { urnName } from "./output";
 
 /**
@@ -24,6 +25,8 @@ export const EXIT = {
     inconclusive: 7,
     /** A policy pack refused the update (a mandatory violation); the message names each one. */
     policy: 8,
+    /** The promotion gate refused an image the source environment (dev) has never run Healthy; nothing was changed. */
+    promotion: 9,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
@@ -126,10 +129,15 @@ export function commandOutput(error: CommandError): { readonly stdout: string; r
  * CLI's indentation and diagnostics framing; undefined when the output has none.
  */
 export function extractConfigError(output: string): string | undefined {
+    return extractProgramError(output, "Invalid configuration (");
+}
+
+/** An error block of the program's (its first line starts with `header`, then `- ...` lines), out of the engine's output. */
+function extractProgramError(output: string, header: string): string | undefined {
     const lines = output.replace(ANSI, "").split("\n");
     let best: string[] | undefined;
     lines.forEach((line, start) => {
-        const at = line.indexOf("Invalid configuration (");
+        const at = line.indexOf(header);
         if (at < 0) {
             return;
         }
@@ -226,6 +234,24 @@ function configErrorIn(diagnostics: readonly DiagnosticEvent[]): string | undefi
 }
 
 /**
+ * The promotion gate's refusal (lib/promotionGate.ts) of a failed engine run: its block of one line
+ * per image, then what to do; from the diagnostics, or the CLI's text when there are none.
+ */
+export function promotionRefusalOf(error: unknown): string | undefined {
+    const texts = error instanceof EngineFailure && error.diagnostics.length > 0
+        ? error.diagnostics.map((diagnostic) => diagnostic.message)
+        : [error instanceof EngineFailure ? cliText(error.cause) : error instanceof CommandError ? cliText(error) : ""];
+    for (const text of texts) {
+        const block = extractProgramError(text, PROMOTION_REFUSED_HEADER);
+        if (block !== undefined) {
+            const advice = text.replace(ANSI, "").split("\n").map((line) => line.trim()).find((line) => line.startsWith(PROMOTION_ADVICE_START));
+            return advice === undefined ? block : `${block}\n${advice}`;
+        }
+    }
+    return undefined;
+}
+
+/**
  * A `pulumi` killed while it wrote the stack's state to a file backend can leave the state's
  * `.attrs` sidecar empty (the CLI writes it before renaming the new state into place), and every
  * later command fails to load the stack. The state itself is whole; the empty sidecar must go.
@@ -261,6 +287,10 @@ function reportEngineFailure(failure: EngineFailure): FailureReport {
     const configError = configErrorOf(failure);
     if (configError !== undefined) {
         return { exitCode: EXIT.config, message: `error: the program refused the stack's config.\n${configError}` };
+    }
+    const refusal = promotionRefusalOf(failure);
+    if (refusal !== undefined) {
+        return { exitCode: EXIT.promotion, message: `error: ${refusal}` };
     }
     if (failure.violations.length > 0) {
         return { exitCode: EXIT.policy, message: `error: ${policyRefusal(failure)}` };

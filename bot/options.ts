@@ -54,6 +54,25 @@ export interface Updating extends Common {
     readonly policyPackConfigs?: readonly string[];
 }
 
+/** Options of commands that may set a new image on an environment behind the promotion gate. */
+export interface Overriding {
+    /** Why this update may pass the promotion gate (`--override-promotion-gate`): written into its message. */
+    readonly promotionOverride?: string;
+}
+
+export function overriding(options: { readonly overridePromotionGate?: string }): Overriding {
+    return options.overridePromotionGate === undefined ? {} : { promotionOverride: options.overridePromotionGate };
+}
+
+/** `--override-promotion-gate <reason>`: an emergency's way past the gate, with the reason on record. */
+export function promotionOverrideOption() {
+    return new Option("--override-promotion-gate <reason>", "let this update past the promotion gate (environment.promotedFrom); the reason goes into the update's message")
+        .argParser((reason) => {
+            const trimmed = reason.trim();
+            return trimmed.length >= 3 ? trimmed : invalid(`--override-promotion-gate '${reason}': give the reason, e.g. 'INC-4711: dev cluster down, hotfix'; it is written into the update's message`);
+        });
+}
+
 /** Options of commands that can post their summary (`--notify`). */
 export interface Notifying {
     /** Post the one-line summary, or the failure, to the webhook in ROLLOUT_BOT_NOTIFY_URL. */

@@ -1,5 +1,6 @@
 import { Command as CommanderCommand, CommanderError, CommandUnknownOpts, Help, HelpConfiguration } from "@commander-js/extra-typings";
 import { envPreviewCommand } from "./commands/envPreview";
+import { envUpCommand } from "./commands/envUp";
 import { historyCommand } from "./commands/history";
 import { prPauseCommand, prResumeCommand } from "./commands/prActive";
 import { prDownCommand } from "./commands/prDown";
@@ -18,7 +19,7 @@ import { BotCommand, InvalidValue } from "./options";
 /** `rollout-bot pr <command>`: the PR environments. */
 const PR_COMMANDS = [prUpCommand, prPreviewCommand, prDownCommand, prPauseCommand, prResumeCommand, prReapCommand] as const;
 /** `rollout-bot env <command>`: long-lived environments changed through pull requests. */
-const ENV_COMMANDS = [envPreviewCommand] as const;
+const ENV_COMMANDS = [envPreviewCommand, envUpCommand] as const;
 /** `rollout-bot <command>`: commands on any stack. */
 const STACK_COMMANDS = [restartCommand, releaseCommand, statusCommand, historyCommand, promoteCommand, abortCommand, retryCommand, undoCommand] as const;
 

@@ -2,6 +2,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { LocalWorkspace, LocalWorkspaceOptions, Stack, StackSummary, UpdateSummary } from "@pulumi/pulumi/automation";
+import { PROMOTION_OVERRIDE_VARIABLE } from "../lib/promotionGate";
 import { BotError, EXIT } from "./errors";
 import { Output } from "./output";
 import { ConfigUpdate, configFromLastUpdate, isEmptyUpdate } from "./stackConfig";
@@ -67,7 +68,8 @@ export function secretsProblem(settings: BotSettings): string | undefined {
 function workspaceOptions(settings: BotSettings): LocalWorkspaceOptions {
     return {
         workDir: settings.workDir,
-        envVars: { ...settings.passphraseEnv, PULUMI_BACKEND_URL: settings.backendUrl },
+        // An override of the promotion gate passes only as the command's --override-promotion-gate (bot/engine.ts).
+        envVars: { ...settings.passphraseEnv, PULUMI_BACKEND_URL: settings.backendUrl, [PROMOTION_OVERRIDE_VARIABLE]: "" },
         ...(settings.secretsProvider === undefined ? {} : { secretsProvider: settings.secretsProvider }),
     };
 }

@@ -117,6 +117,9 @@ export function describeRefusal(refusal: PromotionRefusal): string {
     return `${refusal.service}: ${refusal.image} has never been Healthy in ${refusal.source}; ${has}`;
 }
 
+/** The start of the refusal's last line, what to do; the bot keeps it with the block. */
+export const PROMOTION_ADVICE_START = "Release the image to";
+
 /** The first line of the program's refusal; the bot recognises the error by it. */
 export const PROMOTION_REFUSED_HEADER = "Promotion gate refused";
 
@@ -125,6 +128,6 @@ export function promotionRefusalMessage(refusals: readonly PromotionRefusal[]): 
     const source = refusals[0]?.source ?? "the source environment";
     return `${PROMOTION_REFUSED_HEADER} ${refusals.length} image${refusals.length === 1 ? "" : "s"}; nothing was changed:\n` +
         refusals.map((refusal) => `  - ${describeRefusal(refusal)}`).join("\n") + "\n" +
-        `Release the image to ${source} first and let it get Healthy there (rollout-bot env up ${source} --wait), then update this stack again. ` +
+        `${PROMOTION_ADVICE_START} ${source} first and let it get Healthy there (rollout-bot env up ${source} --wait), then update this stack again. ` +
         `In an emergency, rollout-bot --override-promotion-gate '<reason>' (or ${PROMOTION_OVERRIDE_VARIABLE}='<reason>' for pulumi up) lets this one update through.`;
 }

@@ -108,6 +108,20 @@ describe("bot argument parsing", () => {
             refuses("env preview", /env preview: missing <stack>/);
         });
 
+        it("parses env up, and an override of the promotion gate with its reason on release and env up only", () => {
+            assert.deepEqual(parse("env up dev --wait --wait-lock 30m"),
+                { kind: "env up", stack: "dev", wait: true, timeoutMs: DEFAULT_ROLLOUT_TIMEOUT_MS, waitLockMs: 30 * 60_000, json: false });
+            assert.deepEqual(parse("env up prod --override-promotion-gate INC-4711"),
+                { kind: "env up", stack: "prod", wait: false, timeoutMs: DEFAULT_ROLLOUT_TIMEOUT_MS, promotionOverride: "INC-4711", json: false });
+            assert.deepEqual(parse("release prod --image cart-service=ghcr.io/pilab-hu/cart-service:v2 --override-promotion-gate INC-4711"), {
+                kind: "release", stack: "prod", images: { "cart-service": "ghcr.io/pilab-hu/cart-service:v2" },
+                wait: false, timeoutMs: DEFAULT_ROLLOUT_TIMEOUT_MS, promotionOverride: "INC-4711", json: false,
+            });
+            refuses("env up prod --override-promotion-gate x", /env up: --override-promotion-gate 'x': give the reason, e\.g\. 'INC-4711: dev cluster down, hotfix'/);
+            refuses("restart prod --override-promotion-gate INC-4711", /restart: unknown option '--override-promotion-gate'/);
+            refuses("env up", /env up: missing <stack>/);
+        });
+
         it("parses release with several images, --wait and --timeout", () => {
             const digest = `ghcr.io/pilab-hu/order-service@sha256:${"a".repeat(64)}`;
             assert.deepEqual(parse(`release prod --image cart-service=ghcr.io/pilab-hu/cart-service:v2 --image order-service=${digest} --wait --timeout 20m`), {

@@ -3,9 +3,10 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { CommandError, ConcurrentUpdateError, ConfigMap, DiagnosticEvent, EngineEvent, Stack, StackNotFoundError, UpOptions } from "@pulumi/pulumi/automation";
-import { EngineContext, lockRetryDelay, updateStack, withLockWait } from "../../bot/engine";
-import { BotError, EngineFailure, EXIT, extractConfigError, reportFailure, RolloutOutcomeError, UsageError } from "../../bot/errors";
+import { EngineContext, lockRetryDelay, updateOptions, updateStack, withLockWait } from "../../bot/engine";
+import { BotError, EngineFailure, EXIT, extractConfigError, promotionRefusalOf, reportFailure, RolloutOutcomeError, UsageError } from "../../bot/errors";
 import { Output } from "../../bot/output";
+import { PROMOTION_OVERRIDE_VARIABLE, promotionRefusalMessage } from "../../lib/promotionGate";
 
 /** A CommandError around a CommandResult with this stdout and stderr, printed as the Automation API prints it. */
 function withResult<T extends Error>(kind: new (...args: never[]) => T, stdout: string, stderr: string, code: number): T {
@@ -182,6 +183,16 @@ describe("bot errors", () => {
             ].join("\n"));
         });
 
+        it("maps the promotion gate's refusal to 9 with each image and what to do, and counts it as applying nothing", () => {
+            const refusal = promotionRefusalMessage([{ service: "cart-service", image: "ghcr.io/pilab-hu/cart-service:v9", source: "dev", sourceHealthy: ["ghcr.io/pilab-hu/cart-service:v2"] }]);
+            const report = reportFailure(failed([diagnostic(refusal, { urn: STACK_URN })], ""));
+            assert.equal(report.exitCode, 9);
+            assert.equal(report.message, `error: ${refusal}`);
+            assert.equal(promotionRefusalOf(failed([diagnostic(CONFIG_BLOCK)], "")), undefined);
+            // Without diagnostics (the CLI failed before the engine streamed any), from the CLI's text.
+            assert.equal(reportFailure(failed([], `Diagnostics:\n  pulumi:pulumi:Stack (rollout-stacks-prod):\n    error: ${refusal.split("\n").join("\n    ")}\n`)).exitCode, 9);
+        });
+
         it("maps mandatory policy violations to 8, naming each, and says whether anything changed first", () => {
             const ROLLOUT_URN = "urn:pulumi:prod::rollout-stacks::rollout-stacks:environment:ProgressiveService$kubernetes:argoproj.io/v1alpha1:Rollout::prod-cart-service-rollout";
             const violation = (policyName: string, enforcementLevel: "mandatory" | "warning", message: string): EngineEvent => ({
@@ -249,10 +260,12 @@ describe("bot errors", () => {
         afterEach(() => fs.rmSync(workDir, { recursive: true, force: true }));
 
         /** A stack whose `up` streams `events` and then fails as the CLI does, with `cliStdout` as its text. */
-        function refusingStack(events: readonly EngineEvent[], cliStdout: string): Stack & { config: ConfigMap } {
+        function refusingStack(events: readonly EngineEvent[], cliStdout: string): Stack & { config: ConfigMap; seen: [string | undefined, string | undefined][] } {
             const stack = {
                 name: "pr-5",
-                workspace: { workDir },
+                workspace: { workDir, envVars: { [PROMOTION_OVERRIDE_VARIABLE]: "" } as Record<string, string> },
+                /** The override the program would have seen, and the update's message. */
+                seen: [] as [string | undefined, string | undefined][],
                 config: { "rollout-stacks:imageTag": { value: "v1", secret: false } } as ConfigMap,
                 getAllConfig: async () => ({ ...stack.config }),
                 setAllConfigJson: async (json: string) => {
@@ -260,11 +273,12 @@ describe("bot errors", () => {
                 },
                 removeAllConfig: async (keys: string[]) => keys.forEach((key) => delete stack.config[key]),
                 up: async (options: UpOptions) => {
+                    stack.seen.push([stack.workspace.envVars[PROMOTION_OVERRIDE_VARIABLE], options.message]);
                     events.forEach((event) => options.onEvent?.(event));
                     throw commandError(CommandError, cliStdout, "error: update failed");
                 },
             };
-            return stack as unknown as Stack & { config: ConfigMap };
+            return stack as unknown as Stack & { config: ConfigMap; seen: [string | undefined, string | undefined][] };
         }
         const setLatest = () => ({ set: { "rollout-stacks:imageTag": { value: "latest", secret: false } }, remove: [] });
         const ctx = (): EngineContext => ({ out: new Output(sink(), sink(), false), now: () => 0, sleep: async () => undefined });
@@ -278,6 +292,17 @@ describe("bot errors", () => {
                 return true;
             });
             assert.equal(stack.config["rollout-stacks:imageTag"]?.value, "v1");
+        });
+
+        it("puts the config back and reports 9 when the promotion gate refused; an override reaches the program for that update only, on record", async () => {
+            const refusal = promotionRefusalMessage([{ service: "cart-service", image: "ghcr.io/pilab-hu/cart-service:v9", source: "dev", sourceHealthy: [] }]);
+            const stack = refusingStack([diagnostic(refusal, { urn: STACK_URN })], "");
+            await assert.rejects(updateStack(stack, setLatest, { message: "rollout-bot release" }, ctx()), (error: unknown) => reportFailure(error).exitCode === 9);
+            assert.equal(stack.config["rollout-stacks:imageTag"]?.value, "v1");
+            const override = { ...updateOptions({ json: false, promotionOverride: "INC-4711: dev down" }, "rollout-bot release") };
+            await assert.rejects(updateStack(stack, setLatest, override, ctx()));
+            assert.deepEqual(stack.seen, [["", "rollout-bot release"], ["INC-4711: dev down", "rollout-bot release [promotion gate overridden: INC-4711: dev down]"]]);
+            assert.equal(stack.workspace.envVars[PROMOTION_OVERRIDE_VARIABLE], "", "cleared after the update");
         });
 
         it("leaves the config as written when the engine failed otherwise, even if the CLI's text mentions a config error", async () => {
