@@ -155,7 +155,8 @@ export class ReleasePlanCollector {
             const oldInputs = steps.map((s) => s.old?.inputs).find((inputs) => inputs !== undefined);
             const newInputs = steps.map((s) => s.new?.inputs).find((inputs) => inputs !== undefined);
             strategy ??= describeStrategy(newInputs?.spec ?? oldInputs?.spec, this.templates);
-            if (row === undefined) {
+            // A Rollout read back (the promotion gate's record) changes nothing.
+            if (row === undefined || row.op === "read") {
                 continue;
             }
             const service = String(newInputs?.metadata?.name ?? oldInputs?.metadata?.name ?? row.name);

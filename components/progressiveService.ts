@@ -239,7 +239,9 @@ export class ProgressiveService extends pulumi.ComponentResource {
         this.restartedAt = restartStrategy === "template"
             ? live.apply((s) => s.template?.metadata?.annotations?.[RESTARTED_AT_ANNOTATION] ?? null)
             : live.apply((s) => s.restartAt ?? null);
-        this.healthyImage = pulumi.runtime.isDryRun() ? pulumi.output(null) : this.readHealthyImage(name);
+        const healthyImage = this.readHealthyImage(name);
+        // A preview records nothing (it writes no state): the image it would see is not what the update will.
+        this.healthyImage = pulumi.runtime.isDryRun() ? pulumi.output(null) : healthyImage;
         this.registerOutputs({
             rolloutName: this.rolloutName,
             url: this.url,
@@ -251,8 +253,9 @@ export class ProgressiveService extends pulumi.ComponentResource {
 
     /**
      * The Rollout as the cluster has it, read after this update applied ours (the read goes by the
-     * managed Rollout's id, so it waits for it): the image it is Healthy on, if it is. An update
-     * only: a preview records nothing, so it reads nothing either.
+     * managed Rollout's id, so it waits for it): the image it is Healthy on, if it is. Read in a
+     * preview too (skipped by the engine when the Rollout is yet to be created): a read the preview
+     * left out would show as a deletion in it.
      */
     private readHealthyImage(name: string): pulumi.Output<string | null> {
         const current = new k8s.apiextensions.CustomResource(`${name}-live`, {
