@@ -1,8 +1,9 @@
 /**
  * `npm run bench`: how the program's cost grows with the size of a PR stack, evaluated on mocks
- * (each size in a fresh process, ratios against the smallest size), then the restart path on the
- * real engine against `kubectl rollout restart` when scripts/bench.sh has put an engine in reach,
- * a canary release judged by a real Prometheus, and an undo with and without `rollbackWindow`.
+ * (each size in a fresh process, ratios against the smallest size and the cost of each service added
+ * since the size before), then the restart path on the real engine against `kubectl rollout restart`
+ * when scripts/bench.sh has put an engine in reach, a canary release judged by a real Prometheus, and
+ * an undo with and without `rollbackWindow`.
  */
 import { execFileSync } from "node:child_process";
 import * as path from "node:path";
@@ -11,7 +12,7 @@ import { median } from "./measure";
 import { benchRelease } from "./releaseAnalysis";
 import { benchRollback, ROLLBACK_STEPS_CAPTION } from "./rollback";
 
-const SIZES = [4, 40, 400];
+const SIZES = [4, 40, 400, 1000];
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 /** Restarts on the real engine: 4 services, the catalogue's 12, and 20. */
 const ENGINE_SIZES = [4, 12, 20];
@@ -41,12 +42,17 @@ async function mocksTable(): Promise<void> {
     });
     const base = rows[0]!;
     console.log(`PR stack evaluated on mocks (median of ${RUNS} runs per size, one process each)\n`);
-    console.log("| services | resources | wall ms | peak RSS MiB | resources ratio | wall ratio | memory ratio |");
-    console.log("|---:|---:|---:|---:|---:|---:|---:|");
-    for (const row of rows) {
+    // The cost of each service added since the row above: constant down the column when growth is linear.
+    console.log("| services | resources | wall ms | peak RSS MiB | resources ratio | wall ratio | memory ratio | ms per added service | MiB per added service |");
+    console.log("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    rows.forEach((row, i) => {
+        const previous = rows[i - 1];
+        const perAdded = (figure: (r: typeof row) => number, digits: number) => previous === undefined ? ""
+            : ((figure(row) - figure(previous)) / (row.services - previous.services)).toFixed(digits);
         console.log(`| ${row.services} | ${row.resources} | ${row.wallMs.toFixed(0)} | ${row.peakRssMiB.toFixed(0)} | ` +
-            `${(row.resources / base.resources).toFixed(1)}x | ${(row.wallMs / base.wallMs).toFixed(1)}x | ${(row.peakRssMiB / base.peakRssMiB).toFixed(1)}x |`);
-    }
+            `${(row.resources / base.resources).toFixed(1)}x | ${(row.wallMs / base.wallMs).toFixed(1)}x | ${(row.peakRssMiB / base.peakRssMiB).toFixed(1)}x | ` +
+            `${perAdded((r) => r.wallMs, 1)} | ${perAdded((r) => r.peakRssMiB, 2)} |`);
+    });
 }
 
 async function engineTable(): Promise<void> {

@@ -197,6 +197,26 @@ describe("PR stack variations", () => {
         assert.equal(run.named(INGRESS, "web").inputs.spec.rules[0].http.paths.length, 2);
     });
 
+    it("adds a Deployment, a Service and their ServiceDeployment per service and nothing per pair of services", async () => {
+        // bench/RESULTS.md reads the program's cost per service on this: resources linear in services.
+        const countsOf = async (services: readonly string[]) => {
+            const run = await runProgram({ config: { pr: { number: 123, services } } });
+            const counts = new Map<string, number>();
+            for (const r of run.resources) {
+                counts.set(r.type, (counts.get(r.type) ?? 0) + 1);
+            }
+            return counts;
+        };
+        const added = (from: Map<string, number>, to: Map<string, number>) =>
+            Object.fromEntries([...new Set([...from.keys(), ...to.keys()])]
+                .map((type) => [type, (to.get(type) ?? 0) - (from.get(type) ?? 0)] as const)
+                .filter(([, n]) => n !== 0));
+        const [three, six, nine] = [await countsOf(CATALOGUE.slice(0, 3)), await countsOf(CATALOGUE.slice(0, 6)), await countsOf(CATALOGUE.slice(0, 9))];
+        const perThreeServices = { [DEPLOYMENT]: 3, [SERVICE]: 3, "rollout-stacks:workload:ServiceDeployment": 3 };
+        assert.deepEqual(added(three, six), perThreeServices);
+        assert.deepEqual(added(six, nine), perThreeServices);
+    });
+
     it("uses an existing TLS secret and a custom domain when given, without cert-manager", async () => {
         const run = await runProgram({ config: { pr: { number: 123, customDomain: "review.example.com", tlsSecretName: "wildcard-tls" } } });
         const ingress = run.named(INGRESS, "web").inputs;
