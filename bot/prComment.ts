@@ -5,12 +5,19 @@ import type { ServiceState } from "./workloads";
 
 /**
  * The pull request's one sticky comment (docs/release-bot.md): `pr up` writes the `environment`
- * section, `pr preview` the `preview` section, and each keeps the other's.
+ * section, `pr preview` the `preview` section, `env preview <stack>` a section `env-<stack>` per
+ * long-lived stack, and each keeps the others'.
  */
 
-/** Section ids in the order the comment shows them. */
-export const COMMENT_SECTIONS = ["environment", "preview"] as const;
-export type CommentSectionId = (typeof COMMENT_SECTIONS)[number];
+/** Section ids in the order the comment shows them; other stacks' `env-` sections follow in the order they came. */
+export const COMMENT_SECTIONS = ["environment", "preview", "env-dev", "env-prod"] as const;
+export type CommentSectionId = "environment" | "preview" | `env-${string}`;
+
+/** The section of `env preview <stack>`: `env-prod` for `prod` (and for `org/project/prod`). */
+export function envSectionId(stack: string): CommentSectionId {
+    const name = stack.split("/").pop() ?? stack;
+    return `env-${name.toLowerCase().replace(/[^a-z0-9-]/g, "-")}`;
+}
 
 /** What happened to the comment; a comment never fails the command it reports on. */
 export type CommentOutcome =

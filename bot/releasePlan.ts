@@ -2,6 +2,7 @@ import type { EngineEvent, OpMap, StepEventMetadata } from "@pulumi/pulumi/autom
 import type { CanaryStepSpec } from "../lib/argoTypes";
 import { goDurationSeconds, pauseDurationSeconds } from "../lib/duration";
 import { PREVIOUS_IMAGE_ANNOTATION } from "../lib/notifications";
+import { PROMOTION_REFUSED_HEADER } from "../lib/promotionGate";
 import { RESTARTED_AT_ANNOTATION } from "../lib/restart";
 import { formatDuration } from "./duration";
 import { code, describeCounts, PreviewCollector, PreviewRow } from "./previewSummary";
@@ -15,6 +16,7 @@ import { code, describeCounts, PreviewCollector, PreviewRow } from "./previewSum
 
 const ROLLOUT_TYPE = "kubernetes:argoproj.io/v1alpha1:Rollout";
 const ANALYSIS_TEMPLATE_TYPE = "kubernetes:argoproj.io/v1alpha1:AnalysisTemplate";
+const ANSI = /\u001b\[[0-9;]*m/g;
 
 /** What one Rollout does in this update. */
 export interface RolloutPlan {
@@ -48,6 +50,12 @@ export interface ReleasePlan {
     readonly destructive: readonly PreviewRow[];
     /** Other changed resources (not Rollouts), by row. */
     readonly others: readonly PreviewRow[];
+    /**
+     * The promotion gate's refusals the program warned about (a preview only warns; the update
+     * refuses unless the source environment has run the images Healthy by then), each a whole
+     * diagnostic: its header, one line per image, what to do.
+     */
+    readonly promotionGate: readonly string[];
 }
 
 type Inputs = Record<string, any>;
@@ -129,9 +137,17 @@ export class ReleasePlanCollector {
     private readonly rows = new PreviewCollector();
     private readonly rollouts = new Map<string, StepEventMetadata[]>();
     private readonly templates = new Map<string, number>();
+    private readonly refusals = new Set<string>();
 
     readonly onEvent = (event: EngineEvent): void => {
         this.rows.onEvent(event);
+        const diagnostic = event.diagnosticEvent;
+        if (diagnostic?.severity === "warning") {
+            const message = diagnostic.message.replace(ANSI, "").trim();
+            if (message.startsWith(PROMOTION_REFUSED_HEADER)) {
+                this.refusals.add(message);
+            }
+        }
         const step = event.resourcePreEvent?.metadata;
         if (step === undefined) {
             return;
@@ -179,6 +195,7 @@ export class ReleasePlanCollector {
             destructive: summary.rows.filter((row) => row.op === "replace" || row.op === "delete"),
             // Reads (the stack's reference to its own last outputs) change nothing.
             others: summary.rows.filter((row) => row.type !== ROLLOUT_TYPE && !["replace", "delete", "read"].includes(row.op)),
+            promotionGate: [...this.refusals],
         };
     }
 }
@@ -202,9 +219,34 @@ export function isEmpty(plan: ReleasePlan): boolean {
     return plan.rollouts.length === 0 && plan.destructive.length === 0 && plan.others.length === 0;
 }
 
+/** A code fence longer than any run of backticks in `text`, so the text is shown verbatim (a `<reason>` is not read as HTML). */
+function fenceFor(text: string): string {
+    return "`".repeat(Math.max(3, ...[...text.matchAll(/`+/g)].map((m) => m[0].length + 1)));
+}
+
+/** `text` verbatim in a fenced block inside a `>` quote. */
+function quotedBlock(text: string): string[] {
+    const fence = fenceFor(text);
+    return [`> ${fence}`, ...text.split("\n").map((line) => `> ${line}`.trimEnd()), `> ${fence}`];
+}
+
+/** The promotion gate's refusals, loudly: merging would have the update refused unless the source gets there first. */
+function promotionGateLines(stack: string, refusals: readonly string[]): string[] {
+    if (refusals.length === 0) {
+        return [];
+    }
+    return [
+        "> [!WARNING]",
+        `> **⚠ Promotion gate:** as things stand, the update of \`${stack}\` would be refused. Merging updates the source environment ` +
+            `first; \`${stack}\` then takes these images only if they got Healthy there:`,
+        ...refusals.flatMap((refusal) => [">", ...quotedBlock(refusal)]),
+        "",
+    ];
+}
+
 /** The plan as a PR comment section. */
 export function renderReleasePlan(plan: ReleasePlan): string {
-    const lines = [`### Release plan for \`${plan.stack}\``, ""];
+    const lines = [`### Release plan for \`${plan.stack}\``, "", ...promotionGateLines(plan.stack, plan.promotionGate)];
     if (isEmpty(plan)) {
         lines.push(`No changes: \`${plan.stack}\` already matches this commit (${describeCounts(plan.counts)}).`);
         return `${lines.join("\n")}\n`;
@@ -238,4 +280,14 @@ export function renderReleasePlan(plan: ReleasePlan): string {
     }
     lines.push(`**Resources:** ${describeCounts(plan.counts)}`);
     return `${lines.join("\n")}\n`;
+}
+
+/**
+ * The section of a preview that failed (a policy refusal, a config error, a locked stack): the
+ * failure's message, and the promotion gate's refusals if the program got as far as warning.
+ */
+export function renderReleasePlanFailure(stack: string, message: string, promotionGate: readonly string[] = []): string {
+    const fence = fenceFor(message);
+    return [`### Release plan for \`${stack}\``, "", ...promotionGateLines(stack, promotionGate),
+        ":x: **The preview failed:**", "", fence, message.trim(), fence, ""].join("\n");
 }

@@ -1,5 +1,7 @@
 import type { EngineEvent, OpType, PropertyDiff } from "@pulumi/pulumi/automation";
-import { ReleasePlanCollector, renderReleasePlan } from "../../bot/releasePlan";
+import * as assert from "node:assert/strict";
+import { ReleasePlanCollector, renderReleasePlan, renderReleasePlanFailure } from "../../bot/releasePlan";
+import { promotionRefusalMessage } from "../../lib/promotionGate";
 import { assertGolden } from "../support/golden";
 
 const ROLLOUT = "kubernetes:argoproj.io/v1alpha1:Rollout";
@@ -43,6 +45,16 @@ function rollout(name: string, image: string, restartedAt?: string, strategy: ob
     };
 }
 
+/** A diagnostic of the program's, as the engine sends a `pulumi.log.warn` (message and prefix apart, a trailing newline). */
+function diagnostic(severity: "warning" | "info" | "error", message: string): EngineEvent {
+    return { sequence: sequence++, timestamp: 1_736_951_400, diagnosticEvent: { message: `${message}\n`, color: "never", severity, prefix: `${severity}: ` } };
+}
+
+/** What the promotion gate warns in a preview of prod (stacks/promotionGate.ts). */
+const GATE_WARNING = `${promotionRefusalMessage([
+    { service: "cart-service", image: "ghcr.io/pilab-hu/cart-service:v1.1.0", source: "dev", sourceHealthy: ["ghcr.io/pilab-hu/cart-service:v1.0.0"] },
+])}\n(A preview only warns; the update will refuse unless dev is Healthy on the image by then.)`;
+
 const template = (name: string, interval: string, count: number) => ({ metadata: { name }, spec: { metrics: [{ name, interval, count }] } });
 
 function plan(events: EngineEvent[], counts: Record<string, number>): string {
@@ -84,6 +96,29 @@ describe("release plan of a long-lived stack", () => {
             step("delete", "kubernetes:networking.k8s.io/v1:Ingress", "dev-web", { old: { metadata: { name: "web" } } }),
         ];
         assertGolden("release-plan-destructive.md", plan(events, { update: 1, replace: 1, delete: 1, same: 30 }));
+    });
+
+    it("shows the promotion gate's refusal loudly, before the table, and no other warning", () => {
+        const events = [
+            ...templates,
+            diagnostic("warning", "the EndpointSlice default/kubernetes lists no API server address and port"),
+            diagnostic("info", `${GATE_WARNING.split("\n")[0]} (an info line is not the gate's warning)`),
+            diagnostic("warning", GATE_WARNING),
+            step("update", ROLLOUT, "prod-cart-service-rollout",
+                { old: rollout("cart-service", "ghcr.io/pilab-hu/cart-service:v1.0.0"), new: rollout("cart-service", "ghcr.io/pilab-hu/cart-service:v1.1.0") },
+                { "spec.template.spec.containers[0].image": changed }),
+        ];
+        const collector = new ReleasePlanCollector();
+        events.forEach(collector.onEvent);
+        const plan = collector.plan("prod", { update: 1, same: 41 });
+        assert.deepEqual(plan.promotionGate, [GATE_WARNING]);
+        assertGolden("release-plan-promotion-gate.md", renderReleasePlan(plan));
+    });
+
+    it("says why a preview failed, with the promotion gate's refusal when the program got that far", () => {
+        const message = "a policy pack refused the update (1 mandatory violation); nothing was changed:\n" +
+            "  - rollout-stacks/prod-rollout-analysis on prod-cart-service-rollout: a Rollout in a production stack needs an analysis step";
+        assertGolden("release-plan-failed.md", renderReleasePlanFailure("prod", message, [GATE_WARNING]));
     });
 
     it("says so when nothing changes", () => {
