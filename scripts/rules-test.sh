@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# npm run test:rules: the platform's alert rules (lib/alertRules.ts) through promtool. Renders them
-# as a stack with the config defaults deploys them (test/rules/render.ts), checks the rule file,
-# then runs every promtool unit test in test/rules/*.test.yaml against it. promtool comes from the
-# toolchain, built (or found in the cache) as for the e2e suite. Any failure fails the run.
+# npm run test:rules: the platform's rules through the evaluators that run them for real.
+# - Alert rules (lib/alertRules.ts) through promtool: renders them as a stack with the config
+#   defaults deploys them (test/rules/render.ts), checks the rule file, then runs every promtool
+#   unit test in test/rules/*.test.yaml against it.
+# - Notification trigger conditions (lib/notifications.ts) through trigger-check, the rollouts
+#   controller's own expr evaluation (test/rules/*.test.ts, mocha).
+# Both tools come from the toolchain, built (or found in the cache) as for the e2e suite. Any
+# failure fails the run.
 set -euo pipefail
 # shellcheck source=lib/common.sh source-path=SCRIPTDIR
 . "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
@@ -14,7 +18,10 @@ main() {
   bash "$SCRIPTS_DIR/toolchain.sh" >&2
   # shellcheck source=/dev/null
   . "$TOOLCHAIN_ENV"
-  command -v promtool >/dev/null || die "promtool is not on the PATH $TOOLCHAIN_ENV sets; run npm run toolchain and read its output"
+  local tool
+  for tool in promtool trigger-check; do
+    command -v "$tool" >/dev/null || die "$tool is not on the PATH $TOOLCHAIN_ENV sets; run npm run toolchain and read its output"
+  done
   cd "$SCRIPTS_DIR/.."
 
   local tests=()
@@ -34,7 +41,9 @@ main() {
   promtool check rules "$WORK_DIR/rules.yaml"
   log "promtool test rules: ${tests[*]}"
   (cd "$WORK_DIR" && promtool test rules "${tests[@]##*/}")
-  log "rules test passed: ${#tests[@]} test files"
+  log "notification triggers through $(command -v trigger-check)"
+  TRIGGER_CHECK=$(command -v trigger-check) npx mocha --config "$RULES_TESTS/.mocharc.json"
+  log "rules test passed: ${#tests[@]} promtool test files and the notification triggers"
 }
 
 main "$@"

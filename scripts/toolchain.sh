@@ -3,8 +3,9 @@
 #   pulumi + its Node.js language host, the Kubernetes provider (registered in a
 #   private PULUMI_HOME), a control plane (etcd, kube-apiserver,
 #   kube-controller-manager, kube-scheduler, kubectl if missing), kwok/kwokctl
-#   the Argo Rollouts controller + kubectl plugin + CRDs, and Prometheus + promtool
-#   (analysis runs and alert-rule tests). It also copies, with
+#   the Argo Rollouts controller + kubectl plugin + CRDs, trigger-check (our
+#   notification conditions evaluated as that controller does), and Prometheus +
+#   promtool (analysis runs and alert-rule tests). It also copies, with
 #   nothing to build, the CRD manifests of the platform's other add-ons (ArgoCD,
 #   prometheus-operator, cert-manager) out of their Go modules.
 # Everything comes from Go module sources at the versions in versions.env and
@@ -386,6 +387,30 @@ ensure_argo_rollouts() {
   add_bin_dir "$ARGO_ROLLOUTS_DIR"
 }
 
+# --- Notification trigger check --------------------------------------------------
+
+TRIGGER_CHECK_DIR=$SCRIPTS_DIR/go/trigger-check
+
+# scripts/go/trigger-check, compiled as a command inside a copy of the argo-rollouts
+# module: its notifications-engine and expr are then the controller's own, and nearly
+# every package comes from the controller's build cache.
+build_trigger_check() {
+  local dir=$1 src=$SRC_DIR/trigger-check-$ARGO_ROLLOUTS_VERSION
+  local module=github.com/argoproj/argo-rollouts@v$ARGO_ROLLOUTS_VERSION
+  writable_copy "$module" "$src"
+  mkdir -p "$src/cmd/trigger-check" && cp "$TRIGGER_CHECK_DIR"/*.go "$src/cmd/trigger-check/"
+  (cd "$src" && run "trigger-check ($module)" "${GO_BUILD[@]}" -o "$dir/" ./cmd/trigger-check)
+  rm -rf "$src"
+}
+
+ensure_trigger_check() {
+  local dir=$TOOLCHAIN_DIR/trigger-check-$ARGO_ROLLOUTS_VERSION source_hash
+  source_hash=$(cat "$TRIGGER_CHECK_DIR"/*.go | sha256sum)
+  piece trigger-check "$ARGO_ROLLOUTS_VERSION" "$dir" \
+    "github.com/argoproj/argo-rollouts@v$ARGO_ROLLOUTS_VERSION source=${source_hash:0:12}" build_trigger_check trigger-check
+  add_bin_dir "$dir"
+}
+
 # --- Prometheus + promtool ------------------------------------------------------
 
 PROMETHEUS_MODULE=github.com/prometheus/prometheus
@@ -481,6 +506,7 @@ main() {
   ensure_kwok
   ensure_kwok_stages
   ensure_argo_rollouts
+  ensure_trigger_check
   ensure_prometheus
   ensure_platform_crds
   write_env_file

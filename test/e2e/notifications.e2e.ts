@@ -108,6 +108,11 @@ describe("release notifications through the rollouts controller", () => {
             const first = await settled(upAt, 1);
             assert.deepEqual(first.map((p) => [p.event, p.image, p.previousImage]), [["on-rollout-completed", image("v1"), null]]);
 
+            // A release started longer than the progress deadline after the last one finished: its
+            // new spec meets a status whose last progress is older than the deadline, and the Rollout
+            // changes all along the canary; none of that is an abort.
+            await new Promise((resolve) => setTimeout(resolve, (DEADLINE_SECONDS + 5) * 1000));
+
             // Healthy: every canary step, then completed, naming the service and its new image.
             metrics.source.setProfile(image("v2"), HEALTHY);
             const healthyAt = Date.now();
