@@ -1,6 +1,8 @@
+import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { promisify } from "node:util";
 import { LocalWorkspace, LocalWorkspaceOptions, Stack, StackSummary, UpdateSummary } from "@pulumi/pulumi/automation";
 import { PROMOTION_OVERRIDE_VARIABLE } from "../lib/promotionGate";
 import { BotError, EXIT } from "./errors";
@@ -136,9 +138,35 @@ export async function listStacks(settings: BotSettings): Promise<StackSummary[]>
     return workspace.listStacks();
 }
 
-/** The newest `pageSize` entries of a stack's update history, without touching its config. */
-export async function stackHistory(stackName: string, settings: BotSettings, pageSize: number): Promise<UpdateSummary[]> {
+const execFileAsync = promisify(execFile);
+
+/** How many `pulumi stack history` processes {@link stackHistories} runs at once. */
+const HISTORY_CONCURRENCY = 4;
+
+/**
+ * The newest `pageSize` entries of each stack's update history, without touching any stack's
+ * config: one workspace for all of them and one `pulumi stack history --stack <name>` process per
+ * stack, a few at once. (Opening a Stack per name would add a `pulumi stack select` and a CLI
+ * version check to each.)
+ */
+export async function stackHistories(stackNames: readonly string[], settings: BotSettings, pageSize: number): Promise<Map<string, UpdateSummary[]>> {
     checkSettings(settings);
-    const stack = await LocalWorkspace.selectStack({ stackName, workDir: settings.workDir }, workspaceOptions(settings));
-    return stack.history(pageSize, 1, false);
+    const workspace = await LocalWorkspace.create(workspaceOptions(settings));
+    const env = { PULUMI_DEBUG_COMMANDS: "true", ...(workspace.pulumiHome === undefined ? {} : { PULUMI_HOME: workspace.pulumiHome }), ...workspace.envVars };
+    const histories = new Map<string, UpdateSummary[]>();
+    const queue = [...stackNames];
+    const worker = async (): Promise<void> => {
+        for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
+            const args = ["stack", "history", "--json", "--page-size", String(pageSize), "--page", "1", "--stack", name];
+            const { stdout } = await execFileAsync(workspace.pulumiCommand.command, args,
+                { cwd: workspace.workDir, env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 })
+                .catch((error: { stderr?: string; message: string }) => {
+                    throw new Error(`pulumi ${args.join(" ")} failed: ${(error.stderr ?? "").trim() || error.message}`);
+                });
+            histories.set(name, JSON.parse(stdout, (key, value: unknown) =>
+                (key === "startTime" || key === "endTime") && typeof value === "string" ? new Date(value) : value) as UpdateSummary[]);
+        }
+    };
+    await Promise.all(Array.from({ length: Math.min(HISTORY_CONCURRENCY, stackNames.length) }, worker));
+    return new Map(stackNames.map((name) => [name, histories.get(name) ?? []]));
 }

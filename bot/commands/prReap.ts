@@ -10,7 +10,7 @@ import { BotError, EXIT, reportFailure } from "../errors";
 import { openPullRequestLabels } from "../github/pullRequests";
 import { BotCommand, common, Common, duration, examples, invalid, jsonOption, keepLabelOption } from "../options";
 import { activityFromHistory, decideReaping, isPrStack, REAPER_MESSAGE, ReapDecision } from "../reaper";
-import { listStacks, openStack, stackHistory } from "../workspace";
+import { listStacks, openStack, stackHistories } from "../workspace";
 
 export type PrReapCommand = {
     readonly kind: "pr reap"; readonly idleMs: number; readonly destroyAfterMs?: number; readonly keepLabel: string; readonly yes: boolean;
@@ -57,11 +57,11 @@ export async function prReap(command: PrReapCommand, ctx: BotContext): Promise<v
         (command.destroyAfterMs === undefined ? "" : `, destroy after ${formatDuration(command.destroyAfterMs)}`) +
         (command.yes ? "" : " (dry run: pass --yes to act)"));
     const labels = await pullRequestLabels(command, ctx);
-    const activities = [];
-    for (const name of names) {
-        const activity = activityFromHistory(name, await stackHistory(name, ctx.settings, HISTORY_PAGE));
-        activities.push(labels === undefined ? activity : { ...activity, labels: labels.get(prNumberOfStack(name) ?? 0) ?? [] });
-    }
+    const histories = await stackHistories(names, ctx.settings, HISTORY_PAGE);
+    const activities = names.map((name) => {
+        const activity = activityFromHistory(name, histories.get(name) ?? []);
+        return labels === undefined ? activity : { ...activity, labels: labels.get(prNumberOfStack(name) ?? 0) ?? [] };
+    });
     const decisions = decideReaping(activities, command, now);
     const outcomes: { decision: ReapDecision; outcome: Outcome }[] = [];
     for (const decision of decisions) {
