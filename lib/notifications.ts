@@ -192,50 +192,29 @@ function yamlBlock(text: string, indent: number): string {
 }
 
 /**
- * The progress deadline has passed as the controller counts it (Argo Rollouts' sync.go): it aborts
- * on it, it has seen the Rollout's current spec, a revision is still progressing (the Progressing
- * condition is True for a reason other than a finished rollout), nothing pauses it, and the current
- * canary step is not a pause, an analysis or an experiment, which the controller never times out.
- * Without each of these, any change of a Rollout past its deadline would announce an abort that never
- * happens: a release started longer than the deadline after the last one (status still old while the
- * spec is new), or a canary waiting in a step longer than the deadline.
- */
-const DEADLINE_PASSED = [
-    `rollout.spec.progressDeadlineAbort == true`,
-    `rollout.spec.progressDeadlineSeconds != nil`,
-    `rollout.status.observedGeneration == string(rollout.metadata.generation)`,
-    `rollout.spec.paused != true`,
-    `len(rollout.status.pauseConditions ?? []) == 0`,
-    `(rollout.spec.strategy.canary == nil || rollout.status.currentStepIndex == nil || ` +
-        `int(rollout.status.currentStepIndex) >= len(rollout.spec.strategy.canary.steps ?? []) || ` +
-        `none([rollout.spec.strategy.canary.steps[int(rollout.status.currentStepIndex)]], {.pause != nil || .analysis != nil || .experiment != nil}))`,
-    `any(rollout.status.conditions ?? [], {.type == "Progressing" && .status == "True" && .reason != "NewReplicaSetAvailable" && ` +
-        `now() - date(.lastUpdateTime) >= duration(string(int(rollout.spec.progressDeadlineSeconds)) + "s")})`,
-] as const;
-
-/**
  * When each trigger sends (docs/progressive-delivery.md, "How the controller decides to notify").
- * The controller has two paths: on each event it raises on a Rollout, it sends the event's trigger
- * if the trigger has no condition or its condition holds for the Rollout as it was before the event;
- * and on each change of a Rollout it sends every subscribed trigger whose condition has come to
- * hold, which can send twice when two changes come close together.
+ * The controller (Argo Rollouts 1.9) has two paths, fed from the same cached Rollout:
+ * - on each event it raises on a Rollout, it sends the event's trigger if the trigger has no
+ *   condition or its condition holds for the Rollout as it was before the event; that Rollout is
+ *   decoded by encoding/json, so its numbers are floats;
+ * - on each change of a Rollout it sends every subscribed trigger whose condition has come to hold,
+ *   with the Rollout decoded as an unstructured object, whose whole numbers are ints. A trigger
+ *   without a condition never sends on this path.
  *
- * `RolloutAborted` is raised twice when a progress deadline aborts a release: as the deadline passes,
- * and on the next pass. So the aborted trigger holds only for the moment before the first event of
- * an abort: no abort recorded yet, and either the newest analysis has failed or the controller is
- * about to find the deadline passed ({@link DEADLINE_PASSED}). No change of the Rollout is made in
- * that moment, so the second path never sees it. An abort by a person (`status.abort` set before
- * the controller's pass) is not announced.
+ * The aborted trigger needs a condition, because `RolloutAborted` is raised twice when a progress
+ * deadline aborts a release: as the deadline passes, and on the next pass, once the abort is
+ * recorded. So it holds on the event path alone (the float), and only before the abort is recorded:
+ * each abort is announced once, on its first event, whether a failed analysis or a deadline caused
+ * it. The change path must never send it: it reads the AnalysisRuns live while the Rollout it holds
+ * can be a moment older, so any condition that lets it see a failed analysis before the abort is
+ * recorded also lets the event send, and the abort is announced twice. An abort by a person
+ * (`status.abort` set before the controller's pass) is not announced.
  */
-const ABORT_ABOUT_TO_BE_RECORDED = [
-    `rollout.status.abort != true && (`,
-    `(analysisRuns != nil && len(analysisRuns) > 0 && analysisRuns[0].status.phase in ["Failed", "Error"]) || `,
-    `(${DEADLINE_PASSED.join(" && ")}))`,
-].join("");
+const ABORT_ON_ITS_FIRST_EVENT = `type(rollout.metadata.generation) == "float" && rollout.status.abort != true`;
 
 const TRIGGER_CONDITIONS: Readonly<Record<NotificationTrigger, string | undefined>> = {
     "on-rollout-completed": undefined,
-    "on-rollout-aborted": ABORT_ABOUT_TO_BE_RECORDED,
+    "on-rollout-aborted": ABORT_ON_ITS_FIRST_EVENT,
     "on-analysis-run-failed": undefined,
     "on-rollout-step-completed": undefined,
 };
