@@ -1,13 +1,15 @@
 /**
  * The restart path on the real engine and a real API server: `pulumi preview` with no change and
  * with a new deployedAt, `pulumi up` of a restart and the release bot's `restart` (a process of
- * its own, as CI runs it), side by side with `kubectl rollout restart` (+ `kubectl rollout
+ * its own, as CI runs it), side by side with the engine's floor (bench/floor.ts: a plain-JS
+ * program declaring the same objects) and with `kubectl rollout restart` (+ `kubectl rollout
  * status`, since an up also waits for the rollout) of the same Deployments.
  */
 import { execFileSync } from "node:child_process";
 import * as path from "node:path";
 import { Stack } from "@pulumi/pulumi/automation";
 import { engineEnv, openStack, setContractConfig } from "../test/e2e/support/engine";
+import { floorObjects, openFloorStack } from "./floor";
 import { median, timed } from "./measure";
 
 export interface EngineRow {
@@ -17,6 +19,9 @@ export interface EngineRow {
     readonly upRestartMs: number;
     readonly botRestartMs: number;
     readonly kubectlRestartMs: number;
+    /** The floor's no-change preview and restart up, of the same objects. */
+    readonly floorPreviewNoChangeMs: number;
+    readonly floorUpRestartMs: number;
 }
 
 const BOT = path.join(__dirname, "..", "bot", "bin.js");
@@ -45,16 +50,27 @@ export async function benchRestart(size: number, runs: number): Promise<EngineRo
     let stamp = Date.UTC(2025, 0, 1);
     const nextDeployedAt = () => new Date((stamp += 60_000)).toISOString().replace(/\.\d{3}Z$/, "Z");
     const stack: Stack = await openStack(stackName, stackConfig(size, nextDeployedAt()));
+    let disposeFloor = async () => undefined as void;
     try {
         await stack.up();
         const namespace = (await stack.outputs()).namespace!.value as string;
+        const floor = await openFloorStack(`floor-${size}`, floorObjects(stack, engineEnv(), namespace, `floor-${size}`), engineEnv());
+        disposeFloor = floor.dispose;
+        await floor.setDeployedAt(nextDeployedAt());
+        await floor.stack.up();
         const deployments = Array.from({ length: size }, (_, i) => `deployment/svc-${i}`);
-        const samples = { previewNoChange: [] as number[], previewRestart: [] as number[], upRestart: [] as number[], bot: [] as number[], kubectl: [] as number[] };
+        const samples = {
+            previewNoChange: [] as number[], previewRestart: [] as number[], upRestart: [] as number[], bot: [] as number[], kubectl: [] as number[],
+            floorPreviewNoChange: [] as number[], floorUpRestart: [] as number[],
+        };
         for (let run = 0; run < runs; run++) {
             samples.previewNoChange.push(await timed(() => stack.preview()));
+            samples.floorPreviewNoChange.push(await timed(() => floor.stack.preview()));
             await setContractConfig(stack, stackConfig(size, nextDeployedAt()));
             samples.previewRestart.push(await timed(() => stack.preview()));
             samples.upRestart.push(await timed(() => stack.up()));
+            await floor.setDeployedAt(nextDeployedAt());
+            samples.floorUpRestart.push(await timed(() => floor.stack.up()));
             samples.bot.push(await timed(() => botRestart(stackName)));
             samples.kubectl.push(await timed(() => {
                 kubectl("rollout", "restart", "-n", namespace, ...deployments);
@@ -70,8 +86,11 @@ export async function benchRestart(size: number, runs: number): Promise<EngineRo
             upRestartMs: median(samples.upRestart),
             botRestartMs: median(samples.bot),
             kubectlRestartMs: median(samples.kubectl),
+            floorPreviewNoChangeMs: median(samples.floorPreviewNoChange),
+            floorUpRestartMs: median(samples.floorUpRestart),
         };
     } finally {
+        await disposeFloor();
         await stack.destroy();
         await stack.workspace.removeStack(stackName);
     }

@@ -1,21 +1,25 @@
 /**
  * `npm run bench`: how the program's cost grows with the size of a PR stack, evaluated on mocks
  * (each size in a fresh process, ratios against the smallest size and the cost of each service added
- * since the size before), then the restart path on the real engine against `kubectl rollout restart`
- * when scripts/bench.sh has put an engine in reach, a canary release judged by a real Prometheus, and
- * an undo with and without `rollbackWindow`.
+ * since the size before), then the restart path on the real engine against the engine's floor (a
+ * plain-JS program declaring the same objects) and `kubectl rollout restart` when scripts/bench.sh
+ * has put an engine in reach, a canary release judged by a real Prometheus, an undo with and without
+ * `rollbackWindow`, and `pr reap`'s reading of many PR stacks' histories.
  */
 import { execFileSync } from "node:child_process";
 import * as path from "node:path";
 import { benchRestart } from "./engineRestart";
 import { median } from "./measure";
 import { benchRelease } from "./releaseAnalysis";
+import { benchReap } from "./reap";
 import { benchRollback, ROLLBACK_STEPS_CAPTION } from "./rollback";
 
 const SIZES = [4, 40, 400, 1000];
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
-/** Restarts on the real engine: 4 services, the catalogue's 12, and 20. */
-const ENGINE_SIZES = [4, 12, 20];
+/** Restarts on the real engine: 4 services, the catalogue's 12, and 40. */
+const ENGINE_SIZES = [4, 12, 40];
+/** PR stacks for pr reap: a few, and a team's worth of open PRs. */
+const REAP_SIZES = [10, 30];
 
 interface Sample {
     readonly services: number;
@@ -57,14 +61,16 @@ async function mocksTable(): Promise<void> {
 
 async function engineTable(): Promise<void> {
     const runs = Number(process.env.BENCH_ENGINE_RUNS ?? 3);
-    console.log(`\nRestart on the real engine and a kwok cluster (median of ${runs} runs per size)\n`);
-    console.log("| services | preview, no change ms | preview, new deployedAt ms | up, restart ms | rollout-bot restart ms | " +
-        "kubectl rollout restart + status ms | up / kubectl | bot / up |");
-    console.log("|---:|---:|---:|---:|---:|---:|---:|---:|");
+    console.log(`\nRestart on the real engine and a kwok cluster (median of ${runs} runs per size); the floor is a plain-JS program declaring the same objects (bench/floor.ts)\n`);
+    console.log("| services | preview, no change ms | floor preview, no change ms | preview / floor | preview, new deployedAt ms | " +
+        "up, restart ms | floor up, restart ms | up / floor | rollout-bot restart ms | kubectl rollout restart + status ms | up / kubectl | bot / up |");
+    console.log("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (const size of ENGINE_SIZES) {
         const row = await benchRestart(size, runs);
-        console.log(`| ${row.services} | ${row.previewNoChangeMs.toFixed(0)} | ${row.previewRestartMs.toFixed(0)} | ` +
-            `${row.upRestartMs.toFixed(0)} | ${row.botRestartMs.toFixed(0)} | ${row.kubectlRestartMs.toFixed(0)} | ` +
+        console.log(`| ${row.services} | ${row.previewNoChangeMs.toFixed(0)} | ${row.floorPreviewNoChangeMs.toFixed(0)} | ` +
+            `${(row.previewNoChangeMs / row.floorPreviewNoChangeMs).toFixed(2)}x | ${row.previewRestartMs.toFixed(0)} | ` +
+            `${row.upRestartMs.toFixed(0)} | ${row.floorUpRestartMs.toFixed(0)} | ${(row.upRestartMs / row.floorUpRestartMs).toFixed(2)}x | ` +
+            `${row.botRestartMs.toFixed(0)} | ${row.kubectlRestartMs.toFixed(0)} | ` +
             `${(row.upRestartMs / row.kubectlRestartMs).toFixed(1)}x | ${(row.botRestartMs / row.upRestartMs).toFixed(1)}x |`);
     }
 }
@@ -93,9 +99,20 @@ async function rollbackTable(): Promise<void> {
     }
 }
 
-const TABLES = { mocks: mocksTable, restart: engineTable, release: releaseTable, rollback: rollbackTable } as const;
+async function reapTable(): Promise<void> {
+    const runs = Number(process.env.BENCH_REAP_RUNS ?? 3);
+    console.log(`\nReading every PR stack's history for pr reap (median of ${runs} runs; empty stacks in a file backend of their own)\n`);
+    console.log("| PR stacks | one stack at a time ms | stackHistories ms | one at a time / stackHistories | rollout-bot pr reap ms | pr reap ms per stack |");
+    console.log("|---:|---:|---:|---:|---:|---:|");
+    for (const row of await benchReap(REAP_SIZES, runs)) {
+        console.log(`| ${row.stacks} | ${row.sequentialMs.toFixed(0)} | ${row.historiesMs.toFixed(0)} | ${(row.sequentialMs / row.historiesMs).toFixed(1)}x | ` +
+            `${row.commandMs.toFixed(0)} | ${(row.commandMs / row.stacks).toFixed(0)} |`);
+    }
+}
+
+const TABLES = { mocks: mocksTable, restart: engineTable, release: releaseTable, rollback: rollbackTable, reap: reapTable } as const;
 type Table = keyof typeof TABLES;
-const ENGINE_TABLES: readonly Table[] = ["restart", "release", "rollback"];
+const ENGINE_TABLES: readonly Table[] = ["restart", "release", "rollback", "reap"];
 
 /** `npm run bench [-- <table>...]`: the named tables (mocks, restart, release, rollback), all by default. */
 function chosenTables(args: readonly string[]): Table[] {
