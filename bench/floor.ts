@@ -43,15 +43,16 @@ export function floorObjects(stack: Stack, env: Record<string, string>, from: st
     const resources = (JSON.parse(exported) as { deployment: { resources?: StateResource[] } }).deployment.resources ?? [];
     const objects = resources.filter((r) => r.custom === true && r.type.startsWith("kubernetes:"));
     const kept = new Set(objects.map((r) => r.urn));
-    const names = new Set<string>();
+    // Names are unique per type and parent in the PR stack; the floor has no parents, so a repeat gets a suffix.
+    const taken = new Set<string>();
     const renamed = objects.map((r): FloorObject => {
         const base = r.urn.split("::").pop()!;
-        let name = `${r.type}/${base}`;
-        for (let n = 2; names.has(name); n++) {
-            name = `${r.type}/${base}-${n}`;
+        let name = base;
+        for (let n = 2; taken.has(`${r.type} ${name}`); n++) {
+            name = `${base}-${n}`;
         }
-        names.add(name);
-        return { urn: r.urn, type: r.type, name: name.slice(r.type.length + 1), inputs: r.inputs ?? {}, dependsOn: (r.dependencies ?? []).filter((urn) => kept.has(urn)) };
+        taken.add(`${r.type} ${name}`);
+        return { urn: r.urn, type: r.type, name, inputs: r.inputs ?? {}, dependsOn: (r.dependencies ?? []).filter((urn) => kept.has(urn)) };
     });
     return JSON.parse(JSON.stringify(renamed).replaceAll(from, to)) as FloorObject[];
 }

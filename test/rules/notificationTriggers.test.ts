@@ -52,9 +52,7 @@ interface RolloutShape {
     readonly stepIndex?: number;
     readonly progressing?: { readonly reason: string; readonly status?: string; readonly secondsAgo: number };
     readonly abort?: boolean;
-    readonly paused?: boolean;
     readonly pauseConditions?: readonly unknown[];
-    readonly progressDeadlineAbort?: boolean;
 }
 
 /** A Rollout as the controller holds it; by default a canary at its first step, progressing, past its deadline. */
@@ -66,8 +64,7 @@ function rollout(shape: RolloutShape = {}): Record<string, unknown> {
         metadata: { name: "api", namespace: "prod", generation },
         spec: {
             progressDeadlineSeconds: DEADLINE_S,
-            ...(shape.progressDeadlineAbort === false ? {} : { progressDeadlineAbort: true }),
-            ...(shape.paused === undefined ? {} : { paused: shape.paused }),
+            progressDeadlineAbort: true,
             strategy: canary ? { canary: { steps: CANARY_STEPS } } : { blueGreen: { activeService: "api" } },
         },
         status: {
