@@ -9,8 +9,22 @@ import { BotError, EXIT } from "./errors";
 import { Output } from "./output";
 import { ConfigUpdate, configFromLastUpdate, isEmptyUpdate } from "./stackConfig";
 
-/** The repository root: the bot drives the same program (Pulumi.yaml, index.ts) `pulumi up` runs. */
-export const REPO_ROOT = path.resolve(__dirname, "..");
+/**
+ * The repository root, the directory of Pulumi.yaml, whether the bot runs from bot/ or compiled
+ * from dist/bot/: the bot drives the same program `pulumi up` runs.
+ */
+export const REPO_ROOT = projectRoot(__dirname);
+
+function projectRoot(from: string): string {
+    for (let dir = from; ; dir = path.dirname(dir)) {
+        if (fs.existsSync(path.join(dir, "Pulumi.yaml"))) {
+            return dir;
+        }
+        if (path.dirname(dir) === dir) {
+            throw new Error(`no Pulumi.yaml in ${from} or above it: the bot runs from a checkout of rollout-stacks`);
+        }
+    }
+}
 
 /** Where the bot keeps state by default: next to the toolchain, outside the repository. */
 function cacheDir(env: NodeJS.ProcessEnv): string {

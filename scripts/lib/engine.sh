@@ -2,7 +2,8 @@
 # Puts a Pulumi CLI and a cluster in reach for local.sh and e2e.sh. Sourced after common.sh.
 #
 # A user's own `pulumi` on PATH and KUBECONFIG are used as they are, and nothing is built; otherwise
-# the toolchain is built (or found in the cache) and the local kwok cluster is brought up.
+# the toolchain is built (or found in the cache) and the local kwok cluster is brought up. Either
+# way the program is compiled ahead when its sources changed (compile_program).
 
 # use_engine: exports PATH, PULUMI_* and KUBECONFIG for the rest of the caller.
 use_engine() {
@@ -24,4 +25,11 @@ use_engine() {
   fi
   export PULUMI_CONFIG_PASSPHRASE=${PULUMI_CONFIG_PASSPHRASE-local-only-not-a-secret}
   export PULUMI_SKIP_UPDATE_CHECK=true KUBECONFIG
+  compile_program
+}
+
+# compile_program: compiles the program and the bot into dist/ (npm run build) unless dist/ was
+# compiled from exactly the sources here, so the engine starts them without compiling TypeScript.
+compile_program() {
+  node "$SCRIPTS_DIR/build.js" --if-stale >&2
 }

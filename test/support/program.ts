@@ -40,6 +40,8 @@ export interface RunOptions {
     readonly stackOutputs?: Readonly<Record<string, Record<string, unknown>>>;
     /** What a read of a Kubernetes object by id finds (its fields besides the inputs); none when undefined. */
     readonly readState?: (type: string, id: string) => Record<string, unknown> | undefined;
+    /** Which program runs: index.ts itself, or the build compiled ahead into dist/ (npm run build). @default "sources" */
+    readonly program?: "sources" | "compiled";
 }
 
 /**
@@ -140,7 +142,7 @@ async function execute(options: RunOptions): Promise<ProgramRun | FailedRun> {
                 optionsByName.set(args.name, args.opts);
                 return undefined;
             });
-            return require(`${REPO_ROOT}/index`);
+            return require(options.program === "compiled" ? `${REPO_ROOT}/dist/index.js` : `${REPO_ROOT}/index`);
         }) as Record<string, any>;
     } catch (error) {
         await waitForRegistrations();
