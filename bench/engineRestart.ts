@@ -22,7 +22,12 @@ export interface EngineRow {
     /** The floor's no-change preview and restart up, of the same objects. */
     readonly floorPreviewNoChangeMs: number;
     readonly floorUpRestartMs: number;
+    /** The same no-change preview, restart up and bot restart with the TypeScript compiled at run time (ROLLOUT_STACKS_PROGRAM=sources). */
+    readonly sources: { readonly previewNoChangeMs: number; readonly upRestartMs: number; readonly botRestartMs: number };
 }
+
+/** How program.js and bot/bin.js run the TypeScript: compiled ahead into dist/, or at run time. */
+type ProgramMode = "compiled" | "sources";
 
 const BOT = path.join(__dirname, "..", "bot", "bin.js");
 
@@ -39,8 +44,20 @@ function kubectl(...args: string[]): void {
 }
 
 /** `rollout-bot restart <stack>`: deployedAt = now, then the same `pulumi up`. */
-function botRestart(stackName: string): void {
-    execFileSync(process.execPath, [BOT, "restart", stackName, "--json"], { env: { ...process.env, ...engineEnv() }, stdio: "ignore" });
+function botRestart(stackName: string, mode: ProgramMode): void {
+    const env = { ...process.env, ...engineEnv(), ROLLOUT_STACKS_PROGRAM: mode };
+    execFileSync(process.execPath, [BOT, "restart", stackName, "--json"], { env, stdio: "ignore" });
+}
+
+/** Runs `operation` on the stack with its program run the given way (the workspace's env reaches every CLI process it starts). */
+async function inMode<T>(stack: Stack, mode: ProgramMode, operation: () => Promise<T>): Promise<T> {
+    const env = stack.workspace.envVars;
+    env.ROLLOUT_STACKS_PROGRAM = mode;
+    try {
+        return await operation();
+    } finally {
+        delete env.ROLLOUT_STACKS_PROGRAM;
+    }
 }
 
 /** Measures one size on its own stack, destroyed and removed afterwards. */
@@ -62,16 +79,21 @@ export async function benchRestart(size: number, runs: number): Promise<EngineRo
         const samples = {
             previewNoChange: [] as number[], previewRestart: [] as number[], upRestart: [] as number[], bot: [] as number[], kubectl: [] as number[],
             floorPreviewNoChange: [] as number[], floorUpRestart: [] as number[],
+            sourcesPreviewNoChange: [] as number[], sourcesUpRestart: [] as number[], sourcesBot: [] as number[],
         };
         for (let run = 0; run < runs; run++) {
             samples.previewNoChange.push(await timed(() => stack.preview()));
             samples.floorPreviewNoChange.push(await timed(() => floor.stack.preview()));
+            samples.sourcesPreviewNoChange.push(await timed(() => inMode(stack, "sources", () => stack.preview())));
             await setContractConfig(stack, stackConfig(size, nextDeployedAt()));
             samples.previewRestart.push(await timed(() => stack.preview()));
             samples.upRestart.push(await timed(() => stack.up()));
             await floor.setDeployedAt(nextDeployedAt());
             samples.floorUpRestart.push(await timed(() => floor.stack.up()));
-            samples.bot.push(await timed(() => botRestart(stackName)));
+            await setContractConfig(stack, stackConfig(size, nextDeployedAt()));
+            samples.sourcesUpRestart.push(await timed(() => inMode(stack, "sources", () => stack.up())));
+            samples.bot.push(await timed(() => botRestart(stackName, "compiled")));
+            samples.sourcesBot.push(await timed(() => botRestart(stackName, "sources")));
             samples.kubectl.push(await timed(() => {
                 kubectl("rollout", "restart", "-n", namespace, ...deployments);
                 for (const deployment of deployments) {
@@ -88,6 +110,11 @@ export async function benchRestart(size: number, runs: number): Promise<EngineRo
             kubectlRestartMs: median(samples.kubectl),
             floorPreviewNoChangeMs: median(samples.floorPreviewNoChange),
             floorUpRestartMs: median(samples.floorUpRestart),
+            sources: {
+                previewNoChangeMs: median(samples.sourcesPreviewNoChange),
+                upRestartMs: median(samples.sourcesUpRestart),
+                botRestartMs: median(samples.sourcesBot),
+            },
         };
     } finally {
         await disposeFloor();

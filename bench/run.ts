@@ -8,7 +8,7 @@
  */
 import { execFileSync } from "node:child_process";
 import * as path from "node:path";
-import { benchRestart } from "./engineRestart";
+import { benchRestart, EngineRow } from "./engineRestart";
 import { median } from "./measure";
 import { benchRelease } from "./releaseAnalysis";
 import { benchReap } from "./reap";
@@ -65,13 +65,25 @@ async function engineTable(): Promise<void> {
     console.log("| services | preview, no change ms | floor preview, no change ms | preview / floor | preview, new deployedAt ms | " +
         "up, restart ms | floor up, restart ms | up / floor | rollout-bot restart ms | kubectl rollout restart + status ms | up / kubectl | bot / up |");
     console.log("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    const rows: EngineRow[] = [];
     for (const size of ENGINE_SIZES) {
         const row = await benchRestart(size, runs);
+        rows.push(row);
         console.log(`| ${row.services} | ${row.previewNoChangeMs.toFixed(0)} | ${row.floorPreviewNoChangeMs.toFixed(0)} | ` +
             `${(row.previewNoChangeMs / row.floorPreviewNoChangeMs).toFixed(2)}x | ${row.previewRestartMs.toFixed(0)} | ` +
             `${row.upRestartMs.toFixed(0)} | ${row.floorUpRestartMs.toFixed(0)} | ${(row.upRestartMs / row.floorUpRestartMs).toFixed(2)}x | ` +
             `${row.botRestartMs.toFixed(0)} | ${row.kubectlRestartMs.toFixed(0)} | ` +
             `${(row.upRestartMs / row.kubectlRestartMs).toFixed(1)}x | ${(row.botRestartMs / row.upRestartMs).toFixed(1)}x |`);
+    }
+    console.log("\nThe same runs with the TypeScript compiled at run time (ROLLOUT_STACKS_PROGRAM=sources: index.ts through ts-node, the bot through tsx) against compiled ahead (dist/, npm run build)\n");
+    console.log("| services | preview, no change: at run time ms | compiled ms | at run time / compiled | up, restart: at run time ms | compiled ms | at run time / compiled | " +
+        "rollout-bot restart: at run time ms | compiled ms | at run time / compiled | bot - up, compiled ms |");
+    console.log("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for (const row of rows) {
+        const ratio = (sources: number, compiled: number) => `${(sources / compiled).toFixed(2)}x`;
+        console.log(`| ${row.services} | ${row.sources.previewNoChangeMs.toFixed(0)} | ${row.previewNoChangeMs.toFixed(0)} | ${ratio(row.sources.previewNoChangeMs, row.previewNoChangeMs)} | ` +
+            `${row.sources.upRestartMs.toFixed(0)} | ${row.upRestartMs.toFixed(0)} | ${ratio(row.sources.upRestartMs, row.upRestartMs)} | ` +
+            `${row.sources.botRestartMs.toFixed(0)} | ${row.botRestartMs.toFixed(0)} | ${ratio(row.sources.botRestartMs, row.botRestartMs)} | ${(row.botRestartMs - row.upRestartMs).toFixed(0)} |`);
     }
 }
 

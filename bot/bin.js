@@ -1,14 +1,16 @@
 #!/usr/bin/env node
 // The `rollout-bot` bin entry. It runs the bot compiled ahead in dist/ (npm run build, which npm ci
 // runs) when dist/ was compiled from exactly the sources here (scripts/lib/compiledBuild.js), and
-// the TypeScript itself through tsx otherwise, like `npm run bot`: slower to start, never different.
+// the TypeScript itself through tsx otherwise: slower to start, never different.
+// ROLLOUT_STACKS_PROGRAM=sources runs the TypeScript even when the build is current, as it does
+// for the program (program.js) the bot's updates run.
 "use strict";
 const path = require("node:path");
 const { staleReason } = require("../scripts/lib/compiledBuild");
 
 function cli() {
     const root = path.join(__dirname, "..");
-    if (staleReason(root) === undefined) {
+    if (process.env.ROLLOUT_STACKS_PROGRAM !== "sources" && staleReason(root) === undefined) {
         return require("../dist/bot/cli.js");
     }
     require("tsx/cjs");
