@@ -51,6 +51,17 @@ describe("the program compiled ahead (dist/, npm run build)", () => {
             assert.deepEqual(declared(compiled), declared(sources));
         });
     }
+
+    it("loads no long-lived stack's composition on a PR stack's path (stacks/index.js requires them when used)", () => {
+        // A process of its own: this one has loaded everything by now.
+        const script = "require('./dist/stacks/index.js');" +
+            "const dist = require('path').join(process.cwd(), 'dist') + '/';" +
+            "console.log(JSON.stringify(Object.keys(require.cache).filter((k) => k.startsWith(dist)).map((k) => k.slice(dist.length))));";
+        const loaded = JSON.parse(execFileSync(process.execPath, ["-e", script], { cwd: REPO_ROOT, encoding: "utf8" })) as string[];
+        assert.ok(loaded.includes("components/prEnvironment.js"), `the PR composition is loaded: ${loaded.join(" ")}`);
+        const longLived = /^(stacks\/(environment|platform|promotionGate)|components\/(progressive|argo|monitoring|certManager|analysisTemplates|rolloutNotifications)|bot\/)/;
+        assert.deepEqual(loaded.filter((file) => longLived.test(file)), []);
+    });
 });
 
 describe("staleReason: whether a build in dist/ may run for the sources beside it", () => {
