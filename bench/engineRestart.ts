@@ -9,6 +9,8 @@ import { execFileSync } from "node:child_process";
 import * as path from "node:path";
 import { Stack } from "@pulumi/pulumi/automation";
 import { engineEnv, openStack, setContractConfig } from "../test/e2e/support/engine";
+import { REPO_ROOT } from "../test/support/projectConfig";
+import { Phase, phases, traced } from "./engineTrace";
 import { floorObjects, openFloorStack } from "./floor";
 import { median, timed } from "./measure";
 
@@ -24,6 +26,14 @@ export interface EngineRow {
     readonly floorUpRestartMs: number;
     /** The same no-change preview, restart up and bot restart with the TypeScript compiled at run time (ROLLOUT_STACKS_PROGRAM=sources). */
     readonly sources: { readonly previewNoChangeMs: number; readonly upRestartMs: number; readonly botRestartMs: number };
+    /** One traced run of each, cut into the engine's phases (bench/engineTrace.ts). */
+    readonly breakdown: {
+        readonly preview: readonly Phase[];
+        readonly sourcesPreview: readonly Phase[];
+        readonly floorPreview: readonly Phase[];
+        readonly up: readonly Phase[];
+        readonly floorUp: readonly Phase[];
+    };
 }
 
 /** How program.js and bot/bin.js run the TypeScript: compiled ahead into dist/, or at run time. */
@@ -47,6 +57,11 @@ function kubectl(...args: string[]): void {
 function botRestart(stackName: string, mode: ProgramMode): void {
     const env = { ...process.env, ...engineEnv(), ROLLOUT_STACKS_PROGRAM: mode };
     execFileSync(process.execPath, [BOT, "restart", stackName, "--json"], { env, stdio: "ignore" });
+}
+
+/** `pulumi <args>` as the Automation API runs it, traced, with the program run the given way. */
+function tracedPhases(args: readonly string[], cwd: string, mode: ProgramMode): Phase[] {
+    return phases(traced(args, cwd, { ...process.env, ...engineEnv(), ROLLOUT_STACKS_PROGRAM: mode }));
 }
 
 /** Runs `operation` on the stack with its program run the given way (the workspace's env reaches every CLI process it starts). */
@@ -101,7 +116,18 @@ export async function benchRestart(size: number, runs: number): Promise<EngineRo
                 }
             }));
         }
+        const floorDir = floor.stack.workspace.workDir;
+        const preview = (name: string) => ["preview", "--stack", name];
+        const up = (name: string) => ["up", "--yes", "--skip-preview", "--stack", name];
+        const breakdown = {
+            preview: tracedPhases(preview(stackName), REPO_ROOT, "compiled"),
+            sourcesPreview: tracedPhases(preview(stackName), REPO_ROOT, "sources"),
+            floorPreview: tracedPhases(preview(floor.stack.name), floorDir, "compiled"),
+            up: await setContractConfig(stack, stackConfig(size, nextDeployedAt())).then(() => tracedPhases(up(stackName), REPO_ROOT, "compiled")),
+            floorUp: await floor.setDeployedAt(nextDeployedAt()).then(() => tracedPhases(up(floor.stack.name), floorDir, "compiled")),
+        };
         return {
+            breakdown,
             services: size,
             previewNoChangeMs: median(samples.previewNoChange),
             previewRestartMs: median(samples.previewRestart),

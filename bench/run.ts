@@ -4,13 +4,16 @@
  * since the size before), then the restart path on the real engine against the engine's floor (a
  * plain-JS program declaring the same objects) and `kubectl rollout restart` when scripts/bench.sh
  * has put an engine in reach, a canary release judged by a real Prometheus, an undo with and without
- * `rollbackWindow`, and `pr reap`'s reading of many PR stacks' histories.
+ * `rollbackWindow`, `pr reap`'s reading of many PR stacks' histories, and many PR environments
+ * brought up one after another and at once.
  */
 import { execFileSync } from "node:child_process";
 import * as path from "node:path";
 import { benchRestart, EngineRow } from "./engineRestart";
+import { Phase, PHASES } from "./engineTrace";
 import { median } from "./measure";
 import { benchRelease } from "./releaseAnalysis";
+import { benchManyPrs } from "./manyPrs";
 import { benchReap } from "./reap";
 import { benchRollback, ROLLBACK_STEPS_CAPTION } from "./rollback";
 
@@ -85,6 +88,15 @@ async function engineTable(): Promise<void> {
             `${row.sources.upRestartMs.toFixed(0)} | ${row.upRestartMs.toFixed(0)} | ${ratio(row.sources.upRestartMs, row.upRestartMs)} | ` +
             `${row.sources.botRestartMs.toFixed(0)} | ${row.botRestartMs.toFixed(0)} | ${ratio(row.sources.botRestartMs, row.botRestartMs)} | ${(row.botRestartMs - row.upRestartMs).toFixed(0)} |`);
     }
+    console.log("\nWhere the time goes: one more run of each with the engine's own trace (pulumi --otel-traces), cut into phases (bench/engineTrace.ts)\n");
+    console.log("| services | phase | preview, no change ms | TypeScript at run time ms | floor ms | up, restart ms | floor ms |");
+    console.log("|---:|---|---:|---:|---:|---:|---:|");
+    for (const { services, breakdown } of rows) {
+        const columns = [breakdown.preview, breakdown.sourcesPreview, breakdown.floorPreview, breakdown.up, breakdown.floorUp];
+        PHASES.forEach((phase, i) => console.log(`| ${services} | ${phase} | ${columns.map((column) => column[i]!.ms.toFixed(0)).join(" | ")} |`));
+        const total = (column: readonly Phase[]) => column.reduce((sum, phase) => sum + phase.ms, 0).toFixed(0);
+        console.log(`| ${services} | **total** | ${columns.map(total).join(" | ")} |`);
+    }
 }
 
 async function releaseTable(): Promise<void> {
@@ -122,11 +134,28 @@ async function reapTable(): Promise<void> {
     }
 }
 
-const TABLES = { mocks: mocksTable, restart: engineTable, release: releaseTable, rollback: rollbackTable, reap: reapTable } as const;
-type Table = keyof typeof TABLES;
-const ENGINE_TABLES: readonly Table[] = ["restart", "release", "rollback", "reap"];
+async function manyPrsTable(): Promise<void> {
+    console.log("\nMany PR environments of the full catalogue: rollout-bot pr up of 10 PRs one after another and 10 started together (one run; each from nothing)\n");
+    console.log("| pr up of 10 PRs | wall ms | PRs per minute | throughput / one after another | peak memory above idle MiB | failed |");
+    console.log("|---|---:|---:|---:|---:|---:|");
+    const result = await benchManyPrs();
+    const serial = result.batches[0]!;
+    for (const row of result.batches) {
+        console.log(`| ${row.batch} | ${row.wallMs.toFixed(0)} | ${(row.prs / (row.wallMs / 60_000)).toFixed(1)} | ` +
+            `${(serial.wallMs / row.wallMs).toFixed(2)}x | ${row.peakMemoryMiB.toFixed(0)} | ${row.failed} |`);
+    }
+    console.log(`\nrollout-bot pr reap (dry run) over the ${result.reap.stacks} PR stacks: ${result.reap.ms.toFixed(0)} ms${result.reap.failed ? " (failed)" : ""}`);
+    if (result.failures.length > 0) {
+        console.log(`\n${result.failures.length} run(s) failed:\n${result.failures.map((line) => `- ${line}`).join("\n")}`);
+        process.exitCode = 1;
+    }
+}
 
-/** `npm run bench [-- <table>...]`: the named tables (mocks, restart, release, rollback), all by default. */
+const TABLES = { mocks: mocksTable, restart: engineTable, release: releaseTable, rollback: rollbackTable, reap: reapTable, many: manyPrsTable } as const;
+type Table = keyof typeof TABLES;
+const ENGINE_TABLES: readonly Table[] = ["restart", "release", "rollback", "reap", "many"];
+
+/** `npm run bench [-- <table>...]`: the named tables (mocks, restart, release, rollback, reap, many), all by default. */
 function chosenTables(args: readonly string[]): Table[] {
     const unknown = args.filter((arg) => !(arg in TABLES));
     if (unknown.length > 0) {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# npm run bench [-- mocks|restart|release|rollback ...]: the mocks table, then the real-engine tables
-# (restart, a release judged by a real Prometheus, an undo with and without rollbackWindow) on the
+# npm run bench [-- mocks|restart|release|rollback|reap|many ...]: the mocks table, then the real-engine
+# tables (restart, a release judged by a real Prometheus, an undo with and without rollbackWindow,
+# pr reap's history reads, many PR environments one after another and at once) on the
 # local cluster, built and brought up as for the e2e suite, unless BENCH_MOCKS_ONLY=1. Names select
 # tables. State goes to a backend of its own.
 set -euo pipefail
