@@ -25,7 +25,7 @@ export interface BatchRow {
 export interface ManyPrsResult {
     readonly batches: readonly BatchRow[];
     readonly reap: { readonly stacks: number; readonly ms: number; readonly failed: boolean };
-    /** Each failed run: its command and the first line of its error. */
+    /** Each failed run: its command and the first lines of its error. */
     readonly failures: readonly string[];
 }
 
@@ -62,7 +62,8 @@ function bot(...args: string[]): Promise<BotExit> {
                     message = stderr.trim().split("\n").pop() ?? error?.message ?? "";
                 }
             }
-            resolve({ args, code, error: message.split("\n")[0] ?? "" });
+            // The headline and the engine's first lines of detail, on one line.
+            resolve({ args, code, error: message.split("\n").map((line) => line.trim()).filter((line) => line !== "").slice(0, 4).join(" / ") });
         });
     });
 }

@@ -18,7 +18,11 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 CLUSTER_NAME=rollout-stacks
-NODE_COUNT=3
+NODE_COUNT=4
+# Room for many PR environments at once (the bench's 30 of the full catalogue, 12 Services and
+# pods each): the API server's default Service range is a /24, full at 20 of them; 4 nodes hold
+# 440 pods.
+SERVICE_CLUSTER_IP_RANGE=10.96.0.0/16
 ROLLOUTS_NAMESPACE=argo-rollouts
 # kwokctl keeps its clusters (pki, etcd data, pids, logs) under KWOK_WORKDIR.
 export KWOK_WORKDIR=$CLUSTER_STATE_DIR/kwok
@@ -101,6 +105,7 @@ create_cluster() {
     --kube-controller-manager-binary "$(command -v kube-controller-manager)" \
     --kube-scheduler-binary "$(command -v kube-scheduler)" \
     --kwok-controller-binary "$(command -v kwok)" \
+    --extra-args "kube-apiserver=service-cluster-ip-range=$SERVICE_CLUSTER_IP_RANGE" \
     --wait 120s
   stages_digest >"$STAGES_DIGEST_FILE"
 }
