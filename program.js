@@ -9,13 +9,9 @@
 "use strict";
 const pulumi = require("@pulumi/pulumi");
 const path = require("node:path");
-const { staleReason } = require("./scripts/lib/compiledBuild");
+const { programMode, staleReason } = require("./scripts/lib/compiledBuild");
 
-const MODES = ["compiled", "sources"];
-const mode = process.env.ROLLOUT_STACKS_PROGRAM || "compiled";
-if (!MODES.includes(mode)) {
-    throw new Error(`ROLLOUT_STACKS_PROGRAM=${mode} is not a way to run the program: set compiled (the default) or sources, or unset it`);
-}
+const mode = programMode(process.env);
 
 function runSources() {
     require("ts-node").register({ project: path.join(__dirname, "tsconfig.json"), transpileOnly: true });
@@ -30,7 +26,7 @@ function run() {
     if (stale === undefined) {
         return require("./dist/index.js");
     }
-    pulumi.log.warn(`${stale}: running index.ts through ts-node (about 2 s slower per run); npm run build compiles it ahead again`);
+    pulumi.log.warn(`${stale}: running index.ts through ts-node (1 to 2 s slower per run); npm run build compiles it ahead again`);
     return runSources();
 }
 

@@ -6,11 +6,11 @@
 // for the program (program.js) the bot's updates run.
 "use strict";
 const path = require("node:path");
-const { staleReason } = require("../scripts/lib/compiledBuild");
+const { programMode, staleReason } = require("../scripts/lib/compiledBuild");
 
 function cli() {
     const root = path.join(__dirname, "..");
-    if (process.env.ROLLOUT_STACKS_PROGRAM !== "sources" && staleReason(root) === undefined) {
+    if (programMode(process.env) === "compiled" && staleReason(root) === undefined) {
         return require("../dist/bot/cli.js");
     }
     require("tsx/cjs");

@@ -58,4 +58,17 @@ function staleReason(root) {
     return undefined;
 }
 
-module.exports = { COMPILER_CONFIGS, DIST, MANIFEST, ROOT, staleReason, writeManifest };
+/**
+ * How the entry points run the TypeScript, from ROLLOUT_STACKS_PROGRAM: "compiled" (the default:
+ * dist/ when it is current) or "sources" (the TypeScript itself, even when it is). Any other value
+ * is refused, naming it and the fix.
+ */
+function programMode(env) {
+    const mode = env.ROLLOUT_STACKS_PROGRAM || "compiled";
+    if (mode !== "compiled" && mode !== "sources") {
+        throw new Error(`ROLLOUT_STACKS_PROGRAM=${mode} is not a way to run the program: set compiled (the default) or sources, or unset it`);
+    }
+    return mode;
+}
+
+module.exports = { COMPILER_CONFIGS, DIST, MANIFEST, ROOT, programMode, staleReason, writeManifest };
