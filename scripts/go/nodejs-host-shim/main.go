@@ -10,6 +10,13 @@
 // packs itself, the way the current host does: run
 // @pulumi/pulumi/cmd/run-policy-pack with node behind the SDK's PolicyProxy.
 //
+// The old host also took Pulumi.yaml's runtime options (typescript, tsconfig,
+// nodeargs) as command-line flags, which newer CLIs no longer pass: they send
+// them in each call's ProgramInfo. Without them the old host would register
+// ts-node for every program, `typescript: false` or not, and drop nodeargs. So
+// a Run whose options differ from the defaults goes to an old host started
+// with those options as flags.
+//
 // It is built by scripts/toolchain.sh against sdk/v3 at PULUMI_VERSION.
 package main
 
@@ -26,6 +33,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 
 	sdk "github.com/pulumi/pulumi/sdk/v3"
@@ -55,13 +63,8 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	legacy, legacyPort, err := startLegacyHost(filepath.Join(filepath.Dir(self), "libexec", "pulumi-language-nodejs"))
-	if err != nil {
-		return err
-	}
-	backend, err := grpc.NewClient("127.0.0.1:"+legacyPort,
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithDefaultCallOptions(grpc.ForceCodec(rawCodec{}), grpc.MaxCallRecvMsgSize(maxMessageSize)))
+	legacy := &legacyHosts{path: filepath.Join(filepath.Dir(self), "libexec", "pulumi-language-nodejs")}
+	defaultHost, backend, err := legacy.start(nil)
 	if err != nil {
 		return err
 	}
@@ -72,10 +75,13 @@ func run() error {
 	server := grpc.NewServer(grpc.ForceServerCodec(rawCodec{}), grpc.MaxRecvMsgSize(maxMessageSize),
 		grpc.UnknownServiceHandler(func(_ any, stream grpc.ServerStream) error {
 			method, _ := grpc.MethodFromServerStream(stream)
-			if method == pulumirpc.LanguageRuntime_RunPlugin_FullMethodName {
+			switch method {
+			case pulumirpc.LanguageRuntime_RunPlugin_FullMethodName:
 				return runPlugin(stream)
+			case pulumirpc.LanguageRuntime_Run_FullMethodName:
+				return runProgram(legacy, stream)
 			}
-			return forward(backend, method, stream)
+			return forward(backend, method, stream, nil)
 		}))
 	// Like every plugin, announce the port on stdout; the CLI reads that line.
 	fmt.Println(listener.Addr().(*net.TCPAddr).Port)
@@ -83,7 +89,7 @@ func run() error {
 	served := make(chan error, 1)
 	go func() { served <- server.Serve(listener) }()
 	exited := make(chan error, 1)
-	go func() { exited <- legacy.Wait() }()
+	go func() { exited <- defaultHost.Wait() }()
 	select {
 	case err := <-served:
 		return err
@@ -92,10 +98,92 @@ func run() error {
 	}
 }
 
-// startLegacyHost runs the old host with our arguments and returns it and the
-// port it announced. It dies with us (Pdeathsig), as the CLI only knows our pid.
-func startLegacyHost(path string) (*exec.Cmd, string, error) {
-	cmd := exec.Command(path, os.Args[1:]...)
+// legacyHosts starts old hosts, one per set of flags, and keeps them for the
+// life of this process (one CLI operation).
+type legacyHosts struct {
+	path string
+
+	mu      sync.Mutex
+	byFlags map[string]*grpc.ClientConn
+}
+
+// start runs an old host with flags, connects to it and keeps the connection
+// for later calls with the same flags. The caller holds h.mu, or runs before
+// the server starts.
+func (h *legacyHosts) start(flags []string) (*exec.Cmd, *grpc.ClientConn, error) {
+	cmd, port, err := startLegacyHost(h.path, flags)
+	if err != nil {
+		return nil, nil, err
+	}
+	conn, err := grpc.NewClient("127.0.0.1:"+port,
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithDefaultCallOptions(grpc.ForceCodec(rawCodec{}), grpc.MaxCallRecvMsgSize(maxMessageSize)))
+	if err != nil {
+		return nil, nil, err
+	}
+	if h.byFlags == nil {
+		h.byFlags = map[string]*grpc.ClientConn{}
+	}
+	h.byFlags[strings.Join(flags, " ")] = conn
+	return cmd, conn, nil
+}
+
+// forFlags returns a connection to the old host started with flags, starting
+// it on first use. Only the first host's exit ends the shim; a Run on a host
+// that exited fails on its own.
+func (h *legacyHosts) forFlags(flags []string) (*grpc.ClientConn, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if conn, ok := h.byFlags[strings.Join(flags, " ")]; ok {
+		return conn, nil
+	}
+	cmd, conn, err := h.start(flags)
+	if err != nil {
+		return nil, err
+	}
+	go func() { _ = cmd.Wait() }()
+	return conn, nil
+}
+
+// runProgram forwards a Run to an old host started with the program's runtime
+// options as flags.
+func runProgram(legacy *legacyHosts, stream grpc.ServerStream) error {
+	var frame []byte
+	if err := stream.RecvMsg(&frame); err != nil {
+		return err
+	}
+	req := &pulumirpc.RunRequest{}
+	if err := proto.Unmarshal(frame, req); err != nil {
+		return err
+	}
+	backend, err := legacy.forFlags(runtimeFlags(req.GetInfo().GetOptions().AsMap()))
+	if err != nil {
+		return err
+	}
+	return forward(backend, pulumirpc.LanguageRuntime_Run_FullMethodName, stream, frame)
+}
+
+// runtimeFlags turns Pulumi.yaml's runtime options into the old host's flags;
+// options the old host does not know (packagemanager) are left out.
+func runtimeFlags(options map[string]any) []string {
+	var flags []string
+	if typescript, set := options["typescript"].(bool); set && !typescript {
+		flags = append(flags, "-typescript=false")
+	}
+	if tsconfig, _ := options["tsconfig"].(string); tsconfig != "" {
+		flags = append(flags, "-tsconfig="+tsconfig)
+	}
+	if nodeargs, _ := options["nodeargs"].(string); nodeargs != "" {
+		flags = append(flags, "-nodeargs="+nodeargs)
+	}
+	return flags
+}
+
+// startLegacyHost runs the old host with flags and our arguments and returns it
+// and the port it announced. It dies with us (Pdeathsig), as the CLI only knows
+// our pid.
+func startLegacyHost(path string, flags []string) (*exec.Cmd, string, error) {
+	cmd := exec.Command(path, append(append([]string{}, flags...), os.Args[1:]...)...)
 	cmd.Stderr = os.Stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	stdout, err := cmd.StdoutPipe()
@@ -125,8 +213,9 @@ func (rawCodec) Unmarshal(data []byte, v any) error {
 }
 func (rawCodec) Name() string { return "proto" }
 
-// forward relays one call, of any shape, to the legacy host.
-func forward(backend *grpc.ClientConn, method string, in grpc.ServerStream) error {
+// forward relays one call, of any shape, to the legacy host; first is a request
+// frame already read from in, if any.
+func forward(backend *grpc.ClientConn, method string, in grpc.ServerStream, first []byte) error {
 	ctx, cancel := context.WithCancel(in.Context())
 	defer cancel()
 	md, _ := metadata.FromIncomingContext(ctx)
@@ -134,6 +223,11 @@ func forward(backend *grpc.ClientConn, method string, in grpc.ServerStream) erro
 		&grpc.StreamDesc{ServerStreams: true, ClientStreams: true}, method)
 	if err != nil {
 		return err
+	}
+	if first != nil {
+		if err := out.SendMsg(&first); err != nil {
+			return err
+		}
 	}
 	go func() {
 		for {
@@ -144,7 +238,7 @@ func forward(backend *grpc.ClientConn, method string, in grpc.ServerStream) erro
 			}
 		}
 	}()
-	for first := true; ; first = false {
+	for firstReply := true; ; firstReply = false {
 		var frame []byte
 		if err := out.RecvMsg(&frame); err != nil {
 			in.SetTrailer(out.Trailer())
@@ -153,7 +247,7 @@ func forward(backend *grpc.ClientConn, method string, in grpc.ServerStream) erro
 			}
 			return err
 		}
-		if first {
+		if firstReply {
 			if header, err := out.Header(); err == nil {
 				_ = in.SendHeader(header)
 			}
