@@ -1,9 +1,10 @@
 "use strict";
 // The bench's floor (bench/floor.ts): the least a Pulumi program can do to declare the objects a
-// PR stack declares. Plain JavaScript with nothing to compile, only @pulumi/pulumi loaded, no
-// components, no config schema: one generic custom resource per object, from the inputs the PR
-// stack recorded in its state (config key `objectsFile`). `deployedAt` restarts every Deployment
-// through the pod-template annotation, as the PR stack does.
+// PR stack declares. Plain JavaScript with nothing to compile, only @pulumi/pulumi loaded (and
+// started as the PR stack is: Pulumi.yaml), no components, no config schema: one generic custom
+// resource per object, from the inputs the PR stack recorded in its state (config key
+// `objectsFile`). `deployedAt` restarts every Deployment through the pod-template annotation, as
+// the PR stack does.
 const fs = require("node:fs");
 const pulumi = require("@pulumi/pulumi");
 
