@@ -123,18 +123,29 @@ export async function writeConfig(stack: Stack, update: ConfigUpdate): Promise<v
 }
 
 /**
+ * The existing stack `stackName`, without `pulumi stack select`: that is a CLI process of its own
+ * (~0.2 s, bench/RESULTS.md) and makes the stack the checkout's current one, which is the user's
+ * choice, not the bot's. Every command the Automation API runs on a stack names it (`--stack`), so
+ * a missing stack is the StackNotFoundError of the first of them instead.
+ */
+async function namedStack(stackName: string, settings: BotSettings): Promise<Stack> {
+    const workspace = await LocalWorkspace.create(workspaceOptions(settings));
+    workspace.selectStack = async () => undefined;
+    return Stack.select(stackName, workspace);
+}
+
+/**
  * Opens a stack of this project. `create` makes a missing stack; otherwise a missing stack is a
- * StackNotFoundError. A checkout without the stack's settings file (a fresh CI runner) gets the
- * config of the stack's last update back first, so commands that change one key (pause, restart,
- * release) do not run the program with the rest of the config missing.
+ * StackNotFoundError from the first command run on it. A checkout without the stack's settings
+ * file (a fresh CI runner) gets the config of the stack's last update back first, so commands that
+ * change one key (pause, restart, release) do not run the program with the rest of the config missing.
  */
 export async function openStack(stackName: string, settings: BotSettings, out: Output, create: boolean): Promise<Stack> {
     checkSettings(settings);
     const hadSettings = hasStackSettings(settings.workDir, stackName);
-    const args = { stackName, workDir: settings.workDir };
     const stack = create
-        ? await LocalWorkspace.createOrSelectStack(args, workspaceOptions(settings))
-        : await LocalWorkspace.selectStack(args, workspaceOptions(settings));
+        ? await LocalWorkspace.createOrSelectStack({ stackName, workDir: settings.workDir }, workspaceOptions(settings))
+        : await namedStack(stackName, settings);
     if (!hadSettings) {
         const restored = configFromLastUpdate(await stack.history(10, 1, true));
         if (restored !== undefined && !isEmptyUpdate(restored)) {

@@ -45,23 +45,21 @@ export function downFailure(pr: number, error: unknown): unknown {
 export async function prDown(command: PrDownCommand, ctx: BotContext): Promise<void> {
     const name = prStackName(command.pr);
     ctx.out.progress(`pr down: ${name}`);
-    let stack;
     try {
-        stack = await openStack(name, ctx.settings, ctx.out, false);
+        // A missing stack shows at the first command run on it: the config restore or the destroy.
+        const stack = await openStack(name, ctx.settings, ctx.out, false);
+        await destroyAndRemove(stack, {
+            message: `rollout-bot pr down ${command.pr}`,
+            ...(command.waitLockMs === undefined ? {} : { waitLockMs: command.waitLockMs }),
+        }, ctx).catch((error: unknown) => {
+            throw error instanceof StackNotFoundError ? error : downFailure(command.pr, error);
+        });
     } catch (error) {
         if (error instanceof StackNotFoundError) {
             ctx.out.result(`${name} does not exist; nothing to do`, { stack: name, existed: false, removed: false });
             return;
         }
         throw error;
-    }
-    try {
-        await destroyAndRemove(stack, {
-            message: `rollout-bot pr down ${command.pr}`,
-            ...(command.waitLockMs === undefined ? {} : { waitLockMs: command.waitLockMs }),
-        }, ctx);
-    } catch (error) {
-        throw downFailure(command.pr, error);
     }
     ctx.out.result(`${name} destroyed and removed`, { stack: name, existed: true, removed: true });
 }
