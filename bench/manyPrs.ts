@@ -10,6 +10,7 @@
 import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
+import { pooled } from "../lib/pooled";
 import { engineEnv } from "../test/e2e/support/engine";
 import { timed } from "./measure";
 
@@ -66,19 +67,6 @@ function bot(...args: string[]): Promise<BotExit> {
             resolve({ args, code, error: message.split("\n").map((line) => line.trim()).filter((line) => line !== "").slice(0, 4).join(" / ") });
         });
     });
-}
-
-/** Runs `tasks` with at most `limit` at once, in order. */
-async function pooled<T>(tasks: readonly (() => Promise<T>)[], limit: number): Promise<T[]> {
-    const results: T[] = new Array<T>(tasks.length);
-    let next = 0;
-    const worker = async (): Promise<void> => {
-        for (let i = next++; i < tasks.length; i = next++) {
-            results[i] = await tasks[i]!();
-        }
-    };
-    await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
-    return results;
 }
 
 function usedMemoryMiB(): number {

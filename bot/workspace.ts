@@ -4,6 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { LocalWorkspace, LocalWorkspaceOptions, Stack, StackSummary, UpdateSummary } from "@pulumi/pulumi/automation";
+import { pooled } from "../lib/pooled";
 import { PROMOTION_OVERRIDE_VARIABLE } from "../lib/promotionGate";
 import { BotError, EXIT } from "./errors";
 import { Output } from "./output";
@@ -178,20 +179,16 @@ export async function stackHistories(stackNames: readonly string[], settings: Bo
     checkSettings(settings);
     const workspace = await LocalWorkspace.create(workspaceOptions(settings));
     const env = { PULUMI_DEBUG_COMMANDS: "true", ...(workspace.pulumiHome === undefined ? {} : { PULUMI_HOME: workspace.pulumiHome }), ...workspace.envVars };
-    const histories = new Map<string, UpdateSummary[]>();
-    const queue = [...stackNames];
-    const worker = async (): Promise<void> => {
-        for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
-            const args = ["stack", "history", "--json", "--page-size", String(pageSize), "--page", "1", "--stack", name];
-            const { stdout } = await execFileAsync(workspace.pulumiCommand.command, args,
-                { cwd: workspace.workDir, env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 })
-                .catch((error: { stderr?: string; message: string }) => {
-                    throw new Error(`pulumi ${args.join(" ")} failed: ${(error.stderr ?? "").trim() || error.message}`);
-                });
-            histories.set(name, JSON.parse(stdout, (key, value: unknown) =>
-                (key === "startTime" || key === "endTime") && typeof value === "string" ? new Date(value) : value) as UpdateSummary[]);
-        }
+    const history = async (name: string): Promise<UpdateSummary[]> => {
+        const args = ["stack", "history", "--json", "--page-size", String(pageSize), "--page", "1", "--stack", name];
+        const { stdout } = await execFileAsync(workspace.pulumiCommand.command, args,
+            { cwd: workspace.workDir, env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 })
+            .catch((error: { stderr?: string; message: string }) => {
+                throw new Error(`pulumi ${args.join(" ")} failed: ${(error.stderr ?? "").trim() || error.message}`);
+            });
+        return JSON.parse(stdout, (key, value: unknown) =>
+            (key === "startTime" || key === "endTime") && typeof value === "string" ? new Date(value) : value) as UpdateSummary[];
     };
-    await Promise.all(Array.from({ length: Math.min(HISTORY_CONCURRENCY, stackNames.length) }, worker));
-    return new Map(stackNames.map((name) => [name, histories.get(name) ?? []]));
+    const histories = await pooled(stackNames.map((name) => () => history(name)), HISTORY_CONCURRENCY);
+    return new Map(stackNames.map((name, i) => [name, histories[i]!]));
 }
