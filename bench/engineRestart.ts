@@ -24,20 +24,32 @@ export interface EngineRow {
     /** The floor's no-change preview and restart up, of the same objects. */
     readonly floorPreviewNoChangeMs: number;
     readonly floorUpRestartMs: number;
-    /** The same no-change preview, restart up and bot restart with the TypeScript compiled at run time (ROLLOUT_STACKS_PROGRAM=sources). */
-    readonly sources: { readonly previewNoChangeMs: number; readonly upRestartMs: number; readonly botRestartMs: number };
+    /**
+     * The same no-change previews (the PR stack's and the floor's) and bot restart with the SDK's
+     * TypeScript and npm modules loaded at start-up (ROLLOUT_STACKS_DEFER_SDK_MODULES=false).
+     */
+    readonly eager: { readonly previewNoChangeMs: number; readonly floorPreviewNoChangeMs: number; readonly botRestartMs: number };
     /** One traced run of each, cut into the engine's phases (bench/engineTrace.ts). */
     readonly breakdown: {
         readonly preview: readonly Phase[];
-        readonly sourcesPreview: readonly Phase[];
+        readonly eagerPreview: readonly Phase[];
         readonly floorPreview: readonly Phase[];
+        readonly floorEagerPreview: readonly Phase[];
         readonly up: readonly Phase[];
         readonly floorUp: readonly Phase[];
     };
 }
 
-/** How program.js and bot/bin.js run the TypeScript: compiled ahead into dist/, or at run time. */
-type ProgramMode = "compiled" | "sources";
+/**
+ * How the program, the floor and the bot start: with the SDK's TypeScript and npm modules loaded
+ * at first use (scripts/lib/deferSdkModules.js), or at start-up.
+ */
+type StartMode = "deferred" | "eager";
+
+const START_ENV: Record<StartMode, Record<string, string>> = {
+    deferred: { ROLLOUT_STACKS_DEFER_SDK_MODULES: "true" },
+    eager: { ROLLOUT_STACKS_DEFER_SDK_MODULES: "false" },
+};
 
 const BOT = path.join(__dirname, "..", "bot", "bin.js");
 
@@ -54,24 +66,24 @@ function kubectl(...args: string[]): void {
 }
 
 /** `rollout-bot restart <stack>`: deployedAt = now, then the same `pulumi up`. */
-function botRestart(stackName: string, mode: ProgramMode): void {
-    const env = { ...process.env, ...engineEnv(), ROLLOUT_STACKS_PROGRAM: mode };
+function botRestart(stackName: string, mode: StartMode): void {
+    const env = { ...process.env, ...engineEnv(), ...START_ENV[mode] };
     execFileSync(process.execPath, [BOT, "restart", stackName, "--json"], { env, stdio: "ignore" });
 }
 
-/** `pulumi <args>` as the Automation API runs it, traced, with the program run the given way. */
-function tracedPhases(args: readonly string[], cwd: string, mode: ProgramMode): Phase[] {
-    return phases(traced(args, cwd, { ...process.env, ...engineEnv(), ROLLOUT_STACKS_PROGRAM: mode }));
+/** `pulumi <args>` as the Automation API runs it, traced, with the program started the given way. */
+function tracedPhases(args: readonly string[], cwd: string, mode: StartMode): Phase[] {
+    return phases(traced(args, cwd, { ...process.env, ...engineEnv(), ...START_ENV[mode] }));
 }
 
-/** Runs `operation` on the stack with its program run the given way (the workspace's env reaches every CLI process it starts). */
-async function inMode<T>(stack: Stack, mode: ProgramMode, operation: () => Promise<T>): Promise<T> {
+/** Runs `operation` on the stack with its program started the given way (the workspace's env reaches every CLI process it starts). */
+async function inMode<T>(stack: Stack, mode: StartMode, operation: () => Promise<T>): Promise<T> {
     const env = stack.workspace.envVars;
-    env.ROLLOUT_STACKS_PROGRAM = mode;
+    Object.assign(env, START_ENV[mode]);
     try {
         return await operation();
     } finally {
-        delete env.ROLLOUT_STACKS_PROGRAM;
+        Object.assign(env, START_ENV.deferred);
     }
 }
 
@@ -94,21 +106,20 @@ export async function benchRestart(size: number, runs: number): Promise<EngineRo
         const samples = {
             previewNoChange: [] as number[], previewRestart: [] as number[], upRestart: [] as number[], bot: [] as number[], kubectl: [] as number[],
             floorPreviewNoChange: [] as number[], floorUpRestart: [] as number[],
-            sourcesPreviewNoChange: [] as number[], sourcesUpRestart: [] as number[], sourcesBot: [] as number[],
+            eagerPreviewNoChange: [] as number[], floorEagerPreviewNoChange: [] as number[], eagerBot: [] as number[],
         };
         for (let run = 0; run < runs; run++) {
             samples.previewNoChange.push(await timed(() => stack.preview()));
             samples.floorPreviewNoChange.push(await timed(() => floor.stack.preview()));
-            samples.sourcesPreviewNoChange.push(await timed(() => inMode(stack, "sources", () => stack.preview())));
+            samples.eagerPreviewNoChange.push(await timed(() => inMode(stack, "eager", () => stack.preview())));
+            samples.floorEagerPreviewNoChange.push(await timed(() => inMode(floor.stack, "eager", () => floor.stack.preview())));
             await setContractConfig(stack, stackConfig(size, nextDeployedAt()));
             samples.previewRestart.push(await timed(() => stack.preview()));
             samples.upRestart.push(await timed(() => stack.up()));
             await floor.setDeployedAt(nextDeployedAt());
             samples.floorUpRestart.push(await timed(() => floor.stack.up()));
-            await setContractConfig(stack, stackConfig(size, nextDeployedAt()));
-            samples.sourcesUpRestart.push(await timed(() => inMode(stack, "sources", () => stack.up())));
-            samples.bot.push(await timed(() => botRestart(stackName, "compiled")));
-            samples.sourcesBot.push(await timed(() => botRestart(stackName, "sources")));
+            samples.bot.push(await timed(() => botRestart(stackName, "deferred")));
+            samples.eagerBot.push(await timed(() => botRestart(stackName, "eager")));
             samples.kubectl.push(await timed(() => {
                 kubectl("rollout", "restart", "-n", namespace, ...deployments);
                 for (const deployment of deployments) {
@@ -120,11 +131,12 @@ export async function benchRestart(size: number, runs: number): Promise<EngineRo
         const preview = (name: string) => ["preview", "--stack", name];
         const up = (name: string) => ["up", "--yes", "--skip-preview", "--stack", name];
         const breakdown = {
-            preview: tracedPhases(preview(stackName), REPO_ROOT, "compiled"),
-            sourcesPreview: tracedPhases(preview(stackName), REPO_ROOT, "sources"),
-            floorPreview: tracedPhases(preview(floor.stack.name), floorDir, "compiled"),
-            up: await setContractConfig(stack, stackConfig(size, nextDeployedAt())).then(() => tracedPhases(up(stackName), REPO_ROOT, "compiled")),
-            floorUp: await floor.setDeployedAt(nextDeployedAt()).then(() => tracedPhases(up(floor.stack.name), floorDir, "compiled")),
+            preview: tracedPhases(preview(stackName), REPO_ROOT, "deferred"),
+            eagerPreview: tracedPhases(preview(stackName), REPO_ROOT, "eager"),
+            floorPreview: tracedPhases(preview(floor.stack.name), floorDir, "deferred"),
+            floorEagerPreview: tracedPhases(preview(floor.stack.name), floorDir, "eager"),
+            up: await setContractConfig(stack, stackConfig(size, nextDeployedAt())).then(() => tracedPhases(up(stackName), REPO_ROOT, "deferred")),
+            floorUp: await floor.setDeployedAt(nextDeployedAt()).then(() => tracedPhases(up(floor.stack.name), floorDir, "deferred")),
         };
         return {
             breakdown,
@@ -136,10 +148,10 @@ export async function benchRestart(size: number, runs: number): Promise<EngineRo
             kubectlRestartMs: median(samples.kubectl),
             floorPreviewNoChangeMs: median(samples.floorPreviewNoChange),
             floorUpRestartMs: median(samples.floorUpRestart),
-            sources: {
-                previewNoChangeMs: median(samples.sourcesPreviewNoChange),
-                upRestartMs: median(samples.sourcesUpRestart),
-                botRestartMs: median(samples.sourcesBot),
+            eager: {
+                previewNoChangeMs: median(samples.eagerPreviewNoChange),
+                floorPreviewNoChangeMs: median(samples.floorEagerPreviewNoChange),
+                botRestartMs: median(samples.eagerBot),
             },
         };
     } finally {
