@@ -10,6 +10,7 @@ import * as path from "node:path";
 import { Stack } from "@pulumi/pulumi/automation";
 import { engineEnv, openStack, setContractConfig } from "../test/e2e/support/engine";
 import { REPO_ROOT } from "../test/support/projectConfig";
+import { BotTimeline, botTimeline } from "./botTimeline";
 import { Phase, phases, traced } from "./engineTrace";
 import { floorObjects, openFloorStack } from "./floor";
 import { median, timed } from "./measure";
@@ -37,6 +38,8 @@ export interface EngineRow {
         readonly floorEagerPreview: readonly Phase[];
         readonly up: readonly Phase[];
         readonly floorUp: readonly Phase[];
+        /** One more bot restart, each `pulumi` process it starts timed. */
+        readonly bot: BotTimeline;
     };
 }
 
@@ -137,6 +140,7 @@ export async function benchRestart(size: number, runs: number): Promise<EngineRo
             floorEagerPreview: tracedPhases(preview(floor.stack.name), floorDir, "eager"),
             up: await setContractConfig(stack, stackConfig(size, nextDeployedAt())).then(() => tracedPhases(up(stackName), REPO_ROOT, "deferred")),
             floorUp: await floor.setDeployedAt(nextDeployedAt()).then(() => tracedPhases(up(floor.stack.name), floorDir, "deferred")),
+            bot: botTimeline(BOT, ["restart", stackName, "--json"], { ...process.env, ...engineEnv(), ...START_ENV.deferred }),
         };
         return {
             breakdown,

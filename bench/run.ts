@@ -9,6 +9,7 @@
  */
 import { execFileSync } from "node:child_process";
 import * as path from "node:path";
+import type { CliProcess } from "./botTimeline";
 import { benchRestart, EngineRow } from "./engineRestart";
 import { Phase, PHASES } from "./engineTrace";
 import { median } from "./measure";
@@ -95,6 +96,17 @@ async function engineTable(): Promise<void> {
         PHASES.forEach((phase, i) => console.log(`| ${services} | ${phase} | ${columns.map((column) => column[i]!.ms.toFixed(0)).join(" | ")} |`));
         const total = (column: readonly Phase[]) => column.reduce((sum, phase) => sum + phase.ms, 0).toFixed(0);
         console.log(`| ${services} | **total** | ${columns.map(total).join(" | ")} |`);
+    }
+    console.log("\nrollout-bot restart, one more run: each pulumi process it starts (timed by a wrapper on its PATH), and the rest (Node.js, the Automation API, the bot)\n");
+    console.log("| services | wall ms | pulumi processes ms | the rest ms | over its `pulumi up` ms | over the Automation API's up() ms |");
+    console.log("|---:|---:|---|---:|---:|---:|");
+    for (const { services, breakdown: { bot } } of rows) {
+        const sum = (processes: readonly CliProcess[]) => processes.reduce((total, process) => total + process.ms, 0);
+        const up = bot.processes.findIndex((process) => process.command === "up");
+        // The Automation API's up() is the `pulumi up` and what it runs after it (outputs, history).
+        const apiUp = up === -1 ? 0 : sum(bot.processes.slice(up));
+        console.log(`| ${services} | ${bot.wallMs.toFixed(0)} | ${bot.processes.map((p) => `${p.command} ${p.ms.toFixed(0)}`).join(", ")} | ` +
+            `${(bot.wallMs - sum(bot.processes)).toFixed(0)} | ${(bot.wallMs - (bot.processes[up]?.ms ?? 0)).toFixed(0)} | ${(bot.wallMs - apiUp).toFixed(0)} |`);
     }
 }
 
