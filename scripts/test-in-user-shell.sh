@@ -40,6 +40,7 @@ export GITHUB_API_URL=http://127.0.0.1:9
 export ROLLOUT_BOT_SECRETS_PROVIDER=awskms://alias/users-key
 export ROLLOUT_STACKS_CACHE=$shell_home/cache
 export ROLLOUT_STACKS_PROGRAM=sources
+export ROLLOUT_STACKS_DEFER_SDK_MODULES=false
 
 printf '%s: npm test with a Pulumi and GitHub user'"'"'s variables exported (HOME stays %s)\n' "${0##*/}" "$HOME" >&2
 npm test
