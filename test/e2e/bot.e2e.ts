@@ -1,4 +1,5 @@
 import * as assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
@@ -100,6 +101,16 @@ describe("release bot on the real engine", () => {
 
     function selectStack(stackName: string): Promise<Stack> {
         return LocalWorkspace.selectStack({ stackName, workDir: REPO_ROOT }, workspaceOptions);
+    }
+
+    /** The checkout's current stack (`pulumi stack select`), if any. */
+    async function currentStack(): Promise<string | undefined> {
+        return (await (await LocalWorkspace.create({ workDir: REPO_ROOT, ...workspaceOptions })).stack())?.name;
+    }
+
+    async function unselectStack(): Promise<void> {
+        execFileSync("pulumi", ["stack", "unselect"], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: "ignore" });
+        assert.equal(await currentStack(), undefined);
     }
 
     async function stackNames(): Promise<string[]> {
@@ -210,9 +221,12 @@ describe("release bot on the real engine", () => {
             assert.deepEqual(await deployments(namespace), live);
             assert.deepEqual(await pendingChanges(stackName), {}, "pr preview must put the stack's config back");
 
-            // restart: one new ReplicaSet per Deployment, and the program reports the new deployedAt.
+            // restart: one new ReplicaSet per Deployment, and the program reports the new deployedAt;
+            // the bot names the stack on every command and leaves the checkout's current stack alone.
             const setsBefore = await replicaSetCounts(namespace);
+            await unselectStack();
             const restart = succeeded<RestartResult>(await bot("restart", stackName));
+            assert.equal(await currentStack(), undefined, "restart must not select the stack in the user's checkout");
             assert.match(restart.deployedAt, RFC3339_SECONDS);
             assert.equal(restart.lastDeployedAt, restart.deployedAt);
             assert.deepEqual(restart.changes, { same: restart.changes.same, update: 4 });
